@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, lowest first; a target depends only on targets above it in this list.
+//   CMuJoCo (module map) -> MuJoCo (owning wrapper) -> Environments -> Evaluation -> executables
+//   SeededRandom and Parallel are leaf utilities shared by every layer above the C modules.
+let package = Package(
+    name: "swift-diffusion-ql",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "rollout", targets: ["rollout"]),
+        .executable(name: "bench", targets: ["bench"]),
+        .library(name: "Environments", targets: ["Environments"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CMuJoCo", path: "Sources/CMuJoCo"),
+        .target(name: "SeededRandom"),
+        .target(name: "Parallel"),
+        .target(name: "MuJoCo", dependencies: ["CMuJoCo"]),
+        .target(name: "Environments", dependencies: ["MuJoCo", "SeededRandom", "Parallel"]),
+        .target(name: "Evaluation", dependencies: ["Environments", "SeededRandom"]),
+        .target(name: "Benchmarks", dependencies: ["Environments", "MuJoCo", "Parallel"]),
+        .executableTarget(name: "rollout", dependencies: [
+            "Evaluation", "Environments",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "bench", dependencies: [
+            "Benchmarks",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "MuJoCoTests", dependencies: ["MuJoCo"]),
+        .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "MuJoCo", "SeededRandom", "Parallel"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments"]),
+    ]
+)

@@ -1,0 +1,32 @@
+/// Errors of the environment layer; each message names the environment, file or value at fault.
+public enum EnvironmentError: Error, Equatable, CustomStringConvertible {
+    case wrongActionLength(environment: String, expected: Int, actual: Int)
+    case nonFiniteAction(environment: String, index: Int, value: Double)
+    case stepBeforeReset(environment: String)
+    case stepAfterEpisodeEnd(environment: String)
+    case modelsDirectoryNotFound(searched: [String])
+    case modelDoesNotMatch(file: String, field: String, expected: Int, actual: Int)
+    case unknownTask(name: String, suggestion: String?, valid: [String])
+
+    public var description: String {
+        switch self {
+        case let .wrongActionLength(environment, expected, actual):
+            return "\(environment): action has \(actual) entries, expected \(expected)"
+        case let .nonFiniteAction(environment, index, value):
+            return "\(environment): action[\(index)] is \(value); actions must be finite"
+        case let .stepBeforeReset(environment):
+            return "\(environment): step() called before reset()"
+        case let .stepAfterEpisodeEnd(environment):
+            return "\(environment): step() called after the episode ended; call reset() first"
+        case let .modelsDirectoryNotFound(searched):
+            return "no models folder with the environment MJCF files was found; looked in:\n"
+                + searched.map { "  \($0)" }.joined(separator: "\n")
+                + "\nPass --models DIR or set \(ModelDirectory.environmentVariable)."
+        case let .modelDoesNotMatch(file, field, expected, actual):
+            return "\(file): the model has \(field) = \(actual), the environment needs \(expected)"
+        case let .unknownTask(name, suggestion, valid):
+            let hint = suggestion.map { " Did you mean \($0)?" } ?? ""
+            return "unknown task '\(name)'.\(hint) Valid tasks:\n" + valid.map { "  \($0)" }.joined(separator: "\n")
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/// Errors raised by the MuJoCo wrapper. Each names what it was working on, so a message alone says
+/// which file or field is at fault.
+public enum MuJoCoError: Error, Equatable, CustomStringConvertible {
+    /// MuJoCo rejected a model; `message` is MuJoCo's own text.
+    case modelLoadFailed(source: String, message: String)
+    /// The model file does not exist or cannot be read.
+    case modelFileNotFound(path: String)
+    /// `mj_makeData` returned NULL (out of memory for this model's arena).
+    case dataAllocationFailed(model: String)
+    /// A state vector of the wrong length was handed to the simulator.
+    case sizeMismatch(field: String, expected: Int, actual: Int)
+    /// A state vector containing NaN or an infinity was handed to the simulator.
+    case nonFiniteValue(field: String, index: Int, value: Double)
+
+    public var description: String {
+        switch self {
+        case let .modelLoadFailed(source, message):
+            return "MuJoCo could not load the model \(source): \(message)"
+        case let .modelFileNotFound(path):
+            return "model file not found: \(path)"
+        case let .dataAllocationFailed(model):
+            return "MuJoCo could not allocate simulation data for \(model)"
+        case let .sizeMismatch(field, expected, actual):
+            return "\(field) has \(actual) entries, the model needs \(expected)"
+        case let .nonFiniteValue(field, index, value):
+            return "\(field)[\(index)] is \(value); only finite values are accepted"
+        }
+    }
+}
