@@ -79,6 +79,13 @@ public final class VectorEnvironment {
         running[index] = true
     }
 
+    /// Resets, in parallel, every copy whose episode has ended (continuing each copy's seed stream).
+    public func resetEndedCopies() {
+        pool.forEach(count) { index in
+            if !running[index] { reset(copy: index, seed: nil) }
+        }
+    }
+
     /// Steps every running copy with its row of `actions` (count × actionDimension); rows of copies not
     /// running are ignored. If copies reject their actions, the error of the lowest such copy is thrown
     /// after the others have been stepped.

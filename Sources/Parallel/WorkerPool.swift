@@ -4,45 +4,54 @@ import Synchronization
 /// A fixed pool of threads that runs one data-parallel loop at a time, EnvPool-style: the calling
 /// thread takes the first share of the work and waits for the others.
 ///
-/// Work is split into contiguous, equal shares in index order, so which thread runs an index never
-/// changes what that index computes: results do not depend on the number of threads.
+/// Work is split into contiguous, equal shares in index order. Which thread runs an index never
+/// changes what that index computes, so results do not depend on the number of threads.
 public final class WorkerPool: @unchecked Sendable {
     /// Threads that run work, the calling thread included.
-    public let threadCount: Int
+    public var threadCount: Int { state.threadCount }
 
-    private let condition = NSCondition()
-    /// Bumped once per `forEach`; workers compare it with the last generation they ran.
-    private let generation = Atomic<Int>(0)
-    private let unfinishedWorkers = Atomic<Int>(0)
-    private let isShuttingDown = Atomic<Bool>(false)
-    /// The loop being run; only read by workers between a generation bump and their completion.
-    nonisolated(unsafe) private var job: ((Int) -> Void)?
-    nonisolated(unsafe) private var jobCount = 0
-
-    /// How long a worker spins for the next job before it sleeps; short loops (one environment step
-    /// per job) come back faster than a sleeping thread can be woken.
-    private static let spinIterations = 20_000
+    private let state: PoolState
 
     /// A pool of `threads` threads (at least 1); the default is one per core.
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
-        threadCount = max(1, threads)
-        for worker in 1..<threadCount {
-            let thread = Thread { [unowned self] in self.workerLoop(worker) }
+        state = PoolState(threadCount: max(1, threads))
+        for worker in 1..<state.threadCount {
+            let thread = Thread { [state] in state.workerLoop(worker) }
             thread.name = "WorkerPool-\(worker)"
             thread.start()
         }
     }
 
-    deinit {
-        isShuttingDown.store(true, ordering: .releasing)
-        condition.lock()
-        generation.add(1, ordering: .releasing)
-        condition.broadcast()
-        condition.unlock()
-    }
+    /// Workers hold the shared state, not the pool, so they finish safely after the pool is gone.
+    deinit { state.shutDown() }
 
     /// Runs `body(i)` for every i in 0..<count, spread over the pool, and returns when all are done.
+    /// `body` runs on several threads at once: each index must touch only state of its own.
     public func forEach(_ count: Int, _ body: (Int) -> Void) {
+        state.forEach(count, body)
+    }
+}
+
+private final class PoolState: @unchecked Sendable {
+    let threadCount: Int
+    private let condition = NSCondition()
+    /// Bumped once per `forEach`; a worker runs a job when it sees a generation it has not run.
+    private let generation = Atomic<Int>(0)
+    private let unfinishedWorkers = Atomic<Int>(0)
+    private let isShuttingDown = Atomic<Bool>(false)
+    /// The loop being run; written only while no worker is running a job.
+    nonisolated(unsafe) private var job: ((Int) -> Void)?
+    nonisolated(unsafe) private var jobCount = 0
+
+    /// How long a worker spins for the next job before it sleeps: consecutive short loops (one
+    /// environment step each) come faster than a sleeping thread can be woken.
+    private static let spinIterations = 20_000
+
+    init(threadCount: Int) {
+        self.threadCount = threadCount
+    }
+
+    func forEach(_ count: Int, _ body: (Int) -> Void) {
         guard threadCount > 1, count > 1 else {
             for index in 0..<count { body(index) }
             return
@@ -51,24 +60,19 @@ public final class WorkerPool: @unchecked Sendable {
             job = body
             jobCount = count
             unfinishedWorkers.store(threadCount - 1, ordering: .relaxed)
-            condition.lock()
-            generation.add(1, ordering: .releasing)
-            condition.broadcast()
-            condition.unlock()
-
+            publishGeneration()
             runShare(0, of: count, body)
             while unfinishedWorkers.load(ordering: .acquiring) > 0 {}
             job = nil
         }
     }
 
-    private func runShare(_ worker: Int, of count: Int, _ body: (Int) -> Void) {
-        let start = count * worker / threadCount
-        let end = count * (worker + 1) / threadCount
-        for index in start..<end { body(index) }
+    func shutDown() {
+        isShuttingDown.store(true, ordering: .releasing)
+        publishGeneration()
     }
 
-    private func workerLoop(_ worker: Int) {
+    func workerLoop(_ worker: Int) {
         var seen = 0
         while true {
             seen = waitForGeneration(after: seen)
@@ -76,6 +80,19 @@ public final class WorkerPool: @unchecked Sendable {
             if let job { runShare(worker, of: jobCount, job) }
             unfinishedWorkers.subtract(1, ordering: .releasing)
         }
+    }
+
+    private func publishGeneration() {
+        condition.lock()
+        generation.add(1, ordering: .releasing)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func runShare(_ worker: Int, of count: Int, _ body: (Int) -> Void) {
+        let start = count * worker / threadCount
+        let end = count * (worker + 1) / threadCount
+        for index in start..<end { body(index) }
     }
 
     private func waitForGeneration(after seen: Int) -> Int {

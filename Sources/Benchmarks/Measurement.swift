@@ -1,0 +1,15 @@
+/// Seconds taken by `body`, the best of `repeats` runs: the least disturbed by a noisy machine.
+func bestSeconds(repeats: Int = 3, _ body: () throws -> Void) rethrows -> Double {
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        let start = ContinuousClock.now
+        try body()
+        let elapsed = ContinuousClock.now - start
+        best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    }
+    return best
+}
+
+func formatRate(_ perSecond: Double) -> String {
+    perSecond >= 1e6 ? String(format: "%.2fM", perSecond / 1e6) : String(format: "%.1fk", perSecond / 1e3)
+}

@@ -1,0 +1,93 @@
+import Environments
+import Foundation
+
+/// One evaluated episode.
+public struct EpisodeResult: Codable, Sendable, Equatable {
+    /// Position of the episode in the evaluation (0-based).
+    public let index: Int
+    /// The environment seed the episode was reset with.
+    public let seed: UInt64
+    public let `return`: Double
+    public let length: Int
+    public let normalizedScore: Double
+    /// The robot reached a terminal state (fell); otherwise the episode was truncated.
+    public let terminated: Bool
+    /// The episode was cut short by a physics instability, not by the MDP or the time limit.
+    public let unstable: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case index, seed, `return`, length, terminated, unstable
+        case normalizedScore = "normalized_score"
+    }
+}
+
+/// The outcome of evaluating one policy on one task.
+public struct EvaluationReport: Codable, Sendable, Equatable {
+    public let task: String
+    /// What was evaluated: a checkpoint path, or the name of a built-in policy.
+    public let checkpoint: String
+    public let seed: UInt64
+    public let episodes: [EpisodeResult]
+    public let meanNormalizedScore: Double
+    /// Standard error of the mean normalized score (sample standard deviation / sqrt(episodes)).
+    public let stderrNormalizedScore: Double
+    public let meanReturn: Double
+
+    enum CodingKeys: String, CodingKey {
+        case task, checkpoint, seed, episodes
+        case meanNormalizedScore = "mean_normalized_score"
+        case stderrNormalizedScore = "stderr_normalized_score"
+        case meanReturn = "mean_return"
+    }
+
+    public init(task: String, checkpoint: String, seed: UInt64, episodes: [EpisodeResult]) {
+        self.task = task
+        self.checkpoint = checkpoint
+        self.seed = seed
+        self.episodes = episodes
+        let scores = episodes.map(\.normalizedScore)
+        meanNormalizedScore = Self.mean(scores)
+        stderrNormalizedScore = Self.standardError(scores)
+        meanReturn = Self.mean(episodes.map(\.return))
+    }
+
+    static func mean(_ values: [Double]) -> Double {
+        values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+    }
+
+    static func standardError(_ values: [Double]) -> Double {
+        guard values.count > 1 else { return 0 }
+        let mean = mean(values)
+        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
+        return (variance / Double(values.count)).squareRoot()
+    }
+
+    /// The report as a table of episodes followed by the mean normalized score.
+    public func table() -> String {
+        var lines = ["task \(task), \(checkpoint), seed \(seed)",
+                     "episode   return   length   normalized   end"]
+        for episode in episodes {
+            let end = episode.unstable ? "unstable" : episode.terminated ? "terminated" : "truncated"
+            lines.append(
+                pad(String(episode.index), 7) + pad(format(episode.return, 1), 9) + pad(String(episode.length), 9)
+                    + pad(format(episode.normalizedScore, 2), 13) + "   " + end)
+        }
+        lines.append("mean normalized score \(format(meanNormalizedScore, 2)) ± \(format(stderrNormalizedScore, 2)) (stderr over \(episodes.count) episodes), mean return \(format(meanReturn, 1))")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Writes the report as JSON, atomically (a temporary file renamed into place).
+    public func writeJSON(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
+
+func format(_ value: Double, _ decimals: Int) -> String {
+    String(format: "%.\(decimals)f", value)
+}
+
+func pad(_ text: String, _ width: Int) -> String {
+    String(repeating: " ", count: max(0, width - text.count)) + text
+}

@@ -1,0 +1,128 @@
+import Environments
+import Parallel
+import SeededRandom
+
+/// Rolls a policy out for whole episodes, all episodes at once: each episode has its own environment
+/// copy, the running copies' observations go to the policy as one batch, and the copies are stepped
+/// in parallel. Episode i is reset with a seed derived from (seed, i), so every evaluation with the
+/// same seed sees the same initial states, whatever the number of threads.
+public struct Evaluator {
+    public let task: D4RLTask
+    public let models: ModelDirectory
+    public let threads: Int
+
+    public init(task: D4RLTask, models: ModelDirectory, threads: Int) {
+        self.task = task
+        self.models = models
+        self.threads = threads
+    }
+
+    /// The environment seed of episode `index` in an evaluation seeded with `seed`.
+    public static func episodeSeed(_ seed: UInt64, episode index: Int) -> UInt64 {
+        var generator = SeededGenerator(seeds: seed, UInt64(index))
+        return generator.next()
+    }
+
+    /// Runs `episodes` episodes of `policy` and reports their returns and normalized scores.
+    /// `progress` is called after every step with the state of the evaluation.
+    public func evaluate(
+        _ policy: some BatchPolicy, episodes: Int, seed: UInt64,
+        progress: (EvaluationProgress) -> Void = { _ in }
+    ) throws -> EvaluationReport {
+        precondition(episodes > 0, "an evaluation needs at least one episode")
+        let vector = try VectorEnvironment(task.environment, count: episodes, threads: threads, models: models)
+        let seeds = (0..<episodes).map { Self.episodeSeed(seed, episode: $0) }
+        vector.reset(seeds: seeds)
+
+        var returns = [Double](repeating: 0, count: episodes)
+        var lengths = [Int](repeating: 0, count: episodes)
+        var endings = [StepOutcome?](repeating: nil, count: episodes)
+        var batch = ObservationBatch(vector: vector)
+        var actions = [Double](repeating: 0, count: episodes * vector.actionDimension)
+        var step = 0
+
+        while vector.anyRunning {
+            batch.gatherRunning(from: vector)
+            batch.act(policy, into: &actions, width: vector.actionDimension)
+            try vector.step(actions: actions)
+            step += 1
+            for index in batch.runningEpisodes {
+                let outcome = vector.outcome(index)
+                returns[index] += outcome.reward
+                lengths[index] += 1
+                if !vector.isRunning(index) { endings[index] = outcome }
+            }
+            progress(EvaluationProgress(
+                step: step, maxSteps: vector.environments[0].maxEpisodeSteps,
+                runningEpisodes: endings.count { $0 == nil }, episodes: episodes,
+                environmentSteps: lengths.reduce(0, +)))
+        }
+
+        let results = (0..<episodes).map { index in
+            EpisodeResult(
+                index: index, seed: seeds[index], return: returns[index], length: lengths[index],
+                normalizedScore: task.normalizedScore(returns[index]),
+                terminated: endings[index]?.terminated ?? false,
+                unstable: endings[index]?.info.isUnstable ?? false)
+        }
+        return EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: results)
+    }
+}
+
+/// Where an evaluation stands, for progress displays.
+public struct EvaluationProgress: Sendable {
+    /// Environment steps taken so far by the longest-running episode.
+    public let step: Int
+    /// The time limit of an episode.
+    public let maxSteps: Int
+    /// Episodes still under way.
+    public let runningEpisodes: Int
+    public let episodes: Int
+    /// Environment steps taken so far, all episodes together.
+    public let environmentSteps: Int
+}
+
+/// The running copies' observations packed into consecutive rows, with the episode of each row, so
+/// the policy computes nothing for episodes that have ended. Buffers are reused every step.
+struct ObservationBatch {
+    private(set) var runningEpisodes: [Int] = []
+    private var observations: [Double]
+    private var packedActions: [Double]
+    private let width: Int
+
+    init(vector: VectorEnvironment) {
+        width = vector.observationDimension
+        observations = []
+        observations.reserveCapacity(vector.count * width)
+        packedActions = []
+        packedActions.reserveCapacity(vector.count * vector.actionDimension)
+        runningEpisodes.reserveCapacity(vector.count)
+    }
+
+    mutating func gatherRunning(from vector: VectorEnvironment) {
+        runningEpisodes.removeAll(keepingCapacity: true)
+        observations.removeAll(keepingCapacity: true)
+        vector.withObservations { all in
+            for index in 0..<vector.count where vector.isRunning(index) {
+                runningEpisodes.append(index)
+                observations.append(contentsOf: all[index * width ..< (index + 1) * width])
+            }
+        }
+    }
+
+    /// Asks the policy for the packed rows and scatters its actions to each episode's row of `actions`.
+    mutating func act(_ policy: some BatchPolicy, into actions: inout [Double], width actionWidth: Int) {
+        packedActions.removeAll(keepingCapacity: true)
+        packedActions.append(contentsOf: repeatElement(0, count: runningEpisodes.count * actionWidth))
+        observations.withUnsafeBufferPointer { observations in
+            runningEpisodes.withUnsafeBufferPointer { episodes in
+                packedActions.withUnsafeMutableBufferPointer { packed in
+                    policy.act(observations: observations, episodes: episodes, actions: packed)
+                }
+            }
+        }
+        for (row, episode) in runningEpisodes.enumerated() {
+            for k in 0..<actionWidth { actions[episode * actionWidth + k] = packedActions[row * actionWidth + k] }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Environments
+import SeededRandom
+
+/// A policy that acts for a batch of episodes at once, one observation row per running episode.
+public protocol BatchPolicy: AnyObject {
+    /// A short name for reports, e.g. "random" or a checkpoint path.
+    var name: String { get }
+
+    /// Writes one action row per observation row (both row-major). Row k belongs to episode
+    /// `episodes[k]`; a stochastic policy keeps one random stream per episode, so its actions do not
+    /// depend on which other episodes happen to share the batch.
+    func act(observations: UnsafeBufferPointer<Double>, episodes: UnsafeBufferPointer<Int>,
+             actions: UnsafeMutableBufferPointer<Double>)
+}
+
+/// Uniformly random actions over the action space: the policy behind D4RL's REF_MIN.
+public final class RandomPolicy: BatchPolicy {
+    public let name = "random"
+    private let actionSpace: BoxSpace
+    private var generators: [SeededGenerator]
+
+    /// Episode i draws from a generator seeded by (seed, i).
+    public init(actionSpace: BoxSpace, episodes: Int, seed: UInt64) {
+        self.actionSpace = actionSpace
+        generators = (0..<episodes).map { SeededGenerator(seeds: seed, 0x6163_7469_6F6E, UInt64($0)) }
+    }
+
+    public func act(observations: UnsafeBufferPointer<Double>, episodes: UnsafeBufferPointer<Int>,
+                    actions: UnsafeMutableBufferPointer<Double>) {
+        let width = actionSpace.dimension
+        for (row, episode) in episodes.enumerated() {
+            for k in 0..<width {
+                actions[row * width + k] = generators[episode].uniform(actionSpace.low[k], actionSpace.high[k])
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// A single progress line on a terminal's stderr, redrawn in place and throttled; silent when stderr
+/// is not a terminal or CI is set, so logs stay clean.
+public final class ProgressLine {
+    public let isEnabled: Bool
+    private let start = ContinuousClock.now
+    private var lastDraw = ContinuousClock.now - .seconds(1)
+
+    public init() {
+        isEnabled = isatty(STDERR_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil
+    }
+
+    /// Seconds since the line was created.
+    public var elapsedSeconds: Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+
+    /// Redraws the line with `text` at most ten times a second (always when `force`).
+    public func update(_ text: @autoclosure () -> String, force: Bool = false) {
+        guard isEnabled else { return }
+        let now = ContinuousClock.now
+        guard force || now - lastDraw >= .milliseconds(100) else { return }
+        lastDraw = now
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(text())".utf8))
+    }
+
+    /// Clears the line, leaving the terminal as it was.
+    public func finish() {
+        guard isEnabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    }
+}
+
+extension EvaluationProgress {
+    /// "step 412/1000 · 7/10 episodes running · 18.3k env-steps/s · ≤ 3 s left"
+    public func line(elapsedSeconds: Double) -> String {
+        let rate = Double(environmentSteps) / max(elapsedSeconds, 1e-9)
+        let remaining = Double((maxSteps - step) * runningEpisodes) / max(rate, 1e-9)
+        return "step \(step)/\(maxSteps) · \(runningEpisodes)/\(episodes) episodes running · "
+            + "\(String(format: "%.1f", rate / 1000))k env-steps/s · ≤ \(Int(remaining.rounded(.up))) s left"
+    }
+}
