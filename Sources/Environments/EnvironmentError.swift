@@ -7,6 +7,8 @@ public enum EnvironmentError: Error, Equatable, CustomStringConvertible {
     case modelsDirectoryNotFound(searched: [String])
     case modelDoesNotMatch(file: String, field: String, expected: Int, actual: Int)
     case unknownTask(name: String, suggestion: String?, valid: [String])
+    /// An error of one copy of a vector environment.
+    indirect case inCopy(copy: Int, error: EnvironmentError)
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum EnvironmentError: Error, Equatable, CustomStringConvertible {
         case let .unknownTask(name, suggestion, valid):
             let hint = suggestion.map { " Did you mean \($0)?" } ?? ""
             return "unknown task '\(name)'.\(hint) Valid tasks:\n" + valid.map { "  \($0)" }.joined(separator: "\n")
+        case let .inCopy(copy, error):
+            return "copy \(copy): \(error)"
         }
     }
 }

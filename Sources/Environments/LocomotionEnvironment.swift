@@ -82,7 +82,8 @@ public final class LocomotionEnvironment: Environment, @unchecked Sendable {
 
         let dt = simulation.model.timestep * Double(spec.frameSkip)
         info.xPosition = qpos[0]
-        info.forwardReward = (info.xPosition - xBefore) / dt
+        // After an instability MuJoCo has reset the state, so the x displacement means nothing.
+        info.forwardReward = info.isUnstable ? 0 : (info.xPosition - xBefore) / dt
         info.controlCost = spec.controlCostWeight * action.reduce(0) { $0 + $1 * $1 }
         info.healthyReward = spec.healthyReward
         let reward = info.forwardReward + info.healthyReward - info.controlCost

@@ -98,6 +98,8 @@ public final class VectorEnvironment {
                 let outcome = try environments[index].step(action: action, observation: row(index))
                 outcomes[index] = outcome
                 running[index] = !(outcome.terminated || outcome.truncated)
+            } catch let error as EnvironmentError {
+                errors[index] = EnvironmentError.inCopy(copy: index, error: error)
             } catch {
                 errors[index] = error
             }

@@ -29,7 +29,7 @@ public struct Evaluator {
         _ policy: some BatchPolicy, episodes: Int, seed: UInt64,
         progress: (EvaluationProgress) -> Void = { _ in }
     ) throws -> EvaluationReport {
-        precondition(episodes > 0, "an evaluation needs at least one episode")
+        guard episodes > 0 else { throw EvaluationError.noEpisodes(requested: episodes) }
         let vector = try VectorEnvironment(task.environment, count: episodes, threads: threads, models: models)
         let seeds = (0..<episodes).map { Self.episodeSeed(seed, episode: $0) }
         vector.reset(seeds: seeds)
@@ -123,6 +123,17 @@ struct ObservationBatch {
         }
         for (row, episode) in runningEpisodes.enumerated() {
             for k in 0..<actionWidth { actions[episode * actionWidth + k] = packedActions[row * actionWidth + k] }
+        }
+    }
+}
+
+/// Errors of the evaluation layer.
+public enum EvaluationError: Error, Equatable, CustomStringConvertible {
+    case noEpisodes(requested: Int)
+
+    public var description: String {
+        switch self {
+        case let .noEpisodes(requested): return "an evaluation needs at least one episode (asked for \(requested))"
         }
     }
 }

@@ -11,6 +11,7 @@ public final class PhysicsModel: @unchecked Sendable {
 
     /// Loads and compiles an MJCF (or MJB-free XML) file.
     public convenience init(contentsOf path: String) throws {
+        _ = MuJoCoHandlers.installed
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw MuJoCoError.modelFileNotFound(path: path)
         }
@@ -22,13 +23,16 @@ public final class PhysicsModel: @unchecked Sendable {
 
     /// Compiles a model from MJCF text. `name` identifies it in error messages.
     public convenience init(xml: String, name: String = "model.xml") throws {
+        _ = MuJoCoHandlers.installed
+        let bytes = Array(xml.utf8)
+        // MuJoCo treats an empty in-memory file as a fatal error, so it is refused here.
+        guard !bytes.isEmpty else { throw MuJoCoError.modelLoadFailed(source: name, message: "the MJCF text is empty") }
         let vfs = UnsafeMutablePointer<mjVFS>.allocate(capacity: 1)
         mj_defaultVFS(vfs)
         defer {
             mj_deleteVFS(vfs)
             vfs.deallocate()
         }
-        let bytes = Array(xml.utf8)
         guard mj_makeEmptyFileVFS(vfs, name, Int32(bytes.count)) == 0 else {
             throw MuJoCoError.modelLoadFailed(source: name, message: "the MJCF text could not be staged in memory")
         }
@@ -53,7 +57,6 @@ public final class PhysicsModel: @unchecked Sendable {
         source: String,
         _ loader: (UnsafeMutablePointer<CChar>, Int32) -> UnsafeMutablePointer<mjModel>?
     ) throws -> UnsafeMutablePointer<mjModel> {
-        _ = MuJoCoHandlers.installed
         let capacity = 1024
         var error = [CChar](repeating: 0, count: capacity)
         let model = error.withUnsafeMutableBufferPointer { loader($0.baseAddress!, Int32(capacity)) }

@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Speed figures, each as a ratio to this machine's own ceiling measured in the same run.",
         discussion: "Build with -c release: swift run -c release bench envs",
-        subcommands: [Envs.self])
+        subcommands: [Envs.self, Lifetimes.self])
 }
 
 struct Envs: ParsableCommand {
@@ -32,5 +32,20 @@ struct Envs: ParsableCommand {
     func run() throws {
         let benchmark = EnvironmentBenchmark(models: try ModelDirectory.locate(override: models), threads: threads, steps: steps)
         print(try benchmark.report())
+    }
+}
+
+struct Lifetimes: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Resident memory across many create/destroy pairs of simulations and models (a leak check).")
+
+    @Option(help: "Simulation create/destroy pairs.")
+    var pairs = 1_000_000
+
+    @Option(help: "Folder of the MJCF models.")
+    var models: String?
+
+    func run() throws {
+        print(try LifetimeBenchmark(models: try ModelDirectory.locate(override: models), pairs: pairs).report())
     }
 }

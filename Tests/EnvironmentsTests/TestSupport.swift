@@ -24,6 +24,7 @@ enum TestSupport {
     static func bits(_ values: some Sequence<Double>) -> [UInt64] { values.map(\.bitPattern) }
 
     /// Runs `body` with a new, empty folder that is removed afterwards.
+    @discardableResult
     static func withTemporaryFolder<R>(_ body: (URL) throws -> R) throws -> R {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("environments-tests-\(UUID().uuidString)")

@@ -113,6 +113,22 @@ struct ModelFacts: Sendable, CustomTestStringConvertible {
         #expect(message.contains("unknownthing"), "MuJoCo's message: \(message)")
     }
 
+    /// An empty MJCF string must be an error, not the end of the process (MuJoCo itself treats an
+    /// empty in-memory file as fatal). Run in a child process so that a regression cannot take the
+    /// test runner down with it.
+    @Test func emptyMJCFStringThrows() async {
+        await #expect(processExitsWith: .success) {
+            do {
+                _ = try PhysicsModel(xml: "", name: "empty.xml")
+                exit(2)
+            } catch MuJoCoError.modelLoadFailed(source: "empty.xml", message: _) {
+                exit(0)
+            } catch {
+                exit(3)
+            }
+        }
+    }
+
     @Test func missingFileThrowsItsPath() {
         let path = "/nonexistent/folder/hopper.xml"
         #expect(throws: MuJoCoError.modelFileNotFound(path: path)) { try PhysicsModel(contentsOf: path) }

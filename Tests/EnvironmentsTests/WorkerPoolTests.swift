@@ -1,0 +1,81 @@
+import Foundation
+import Parallel
+import Synchronization
+import Testing
+
+@Suite struct WorkerPoolTests {
+    /// How many times `forEach(count)` ran each index.
+    static func visits(_ pool: WorkerPool, count: Int) -> [Int] {
+        let visits = Mutex([Int](repeating: 0, count: count))
+        pool.forEach(count) { index in visits.withLock { $0[index] += 1 } }
+        return visits.withLock { $0 }
+    }
+
+    @Test(arguments: 1...4)
+    func everyIndexRunsExactlyOnce(_ threads: Int) {
+        let pool = WorkerPool(threads: threads)
+        #expect(pool.threadCount == threads)
+        for count in [0, 1, 5, 1000, 2, 3, 4, 7] {
+            #expect(Self.visits(pool, count: count) == Array(repeating: 1, count: count), "count \(count)")
+        }
+    }
+
+    @Test func atLeastOneThread() {
+        #expect(WorkerPool(threads: 0).threadCount == 1)
+        #expect(WorkerPool(threads: -3).threadCount == 1)
+    }
+
+    /// Work is split into contiguous shares in index order, the caller taking the first.
+    @Test func sharesAreContiguousAndTheCallerTakesTheFirst() {
+        let pool = WorkerPool(threads: 3)
+        let runners = Mutex([ObjectIdentifier?](repeating: nil, count: 9))
+        pool.forEach(9) { index in
+            let thread = ObjectIdentifier(Thread.current)
+            runners.withLock { $0[index] = thread }
+        }
+        let byIndex = runners.withLock { $0 }.map { $0! }
+        #expect(byIndex[0] == ObjectIdentifier(Thread.current))
+        for share in 0..<3 {
+            #expect(Set(byIndex[share * 3 ..< share * 3 + 3]).count == 1, "share \(share) ran on one thread")
+        }
+        #expect(Set(byIndex).count == 3)
+    }
+
+    @Test(arguments: [(2, 10_000), (4, 1_000)])
+    func poolIsReusable(_ threads: Int, _ calls: Int) {
+        let pool = WorkerPool(threads: threads)
+        let total = Atomic<Int>(0)
+        for call in 0..<calls {
+            pool.forEach(4) { index in total.add(call % 3 + index, ordering: .relaxed) }
+        }
+        let expected = (0..<calls).reduce(0) { $0 + 4 * ($1 % 3) } + calls * 6
+        #expect(total.load(ordering: .relaxed) == expected)
+    }
+
+    @Test func forEachReturnsOnlyWhenAllWorkIsDone() {
+        let pool = WorkerPool(threads: 3)
+        let finished = Atomic<Int>(0)
+        pool.forEach(6) { index in
+            if index >= 2 { usleep(2_000) }
+            finished.add(1, ordering: .relaxed)
+        }
+        #expect(finished.load(ordering: .relaxed) == 6)
+    }
+
+    @Test func poolIsFreedWhenDropped() {
+        weak var weakPool: WorkerPool?
+        do {
+            let pool = WorkerPool(threads: 3)
+            weakPool = pool
+            pool.forEach(10) { _ in }
+        }
+        #expect(weakPool == nil, "worker threads must not keep their pool alive")
+    }
+
+    /// Workers that start after their pool is gone must find their way out instead of touching it.
+    @Test func droppingAPoolBeforeItsThreadsStartIsSafe() {
+        for _ in 0..<50 { _ = WorkerPool(threads: 3) }
+        let pool = WorkerPool(threads: 2)
+        #expect(Self.visits(pool, count: 10) == Array(repeating: 1, count: 10))
+    }
+}
