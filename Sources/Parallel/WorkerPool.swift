@@ -4,8 +4,9 @@ import Synchronization
 /// A fixed pool of threads that runs one data-parallel loop at a time, EnvPool-style: the calling
 /// thread takes the first share of the work and waits for the others.
 ///
-/// Work is split into contiguous, equal shares in index order. Which thread runs an index never
-/// changes what that index computes, so results do not depend on the number of threads.
+/// Threads take the next unclaimed index until none is left, so a slow index (an episode with many
+/// contacts) does not hold the others up. Which thread runs an index never changes what that index
+/// computes, so results do not depend on the number of threads.
 public final class WorkerPool: @unchecked Sendable {
     /// Threads that run work, the calling thread included.
     public var threadCount: Int { state.threadCount }
@@ -16,7 +17,7 @@ public final class WorkerPool: @unchecked Sendable {
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         state = PoolState(threadCount: max(1, threads))
         for worker in 1..<state.threadCount {
-            let thread = Thread { [state] in state.workerLoop(worker) }
+            let thread = Thread { [state] in state.workerLoop() }
             thread.name = "WorkerPool-\(worker)"
             thread.start()
         }
@@ -38,6 +39,7 @@ private final class PoolState: @unchecked Sendable {
     /// Bumped once per `forEach`; a worker runs a job when it sees a generation it has not run.
     private let generation = Atomic<Int>(0)
     private let unfinishedWorkers = Atomic<Int>(0)
+    private let nextIndex = Atomic<Int>(0)
     private let isShuttingDown = Atomic<Bool>(false)
     /// The loop being run; written only while no worker is running a job.
     nonisolated(unsafe) private var job: ((Int) -> Void)?
@@ -59,9 +61,10 @@ private final class PoolState: @unchecked Sendable {
         withoutActuallyEscaping(body) { body in
             job = body
             jobCount = count
+            nextIndex.store(0, ordering: .relaxed)
             unfinishedWorkers.store(threadCount - 1, ordering: .relaxed)
             publishGeneration()
-            runShare(0, of: count, body)
+            claimAndRun(count, body)
             while unfinishedWorkers.load(ordering: .acquiring) > 0 {}
             job = nil
         }
@@ -72,12 +75,12 @@ private final class PoolState: @unchecked Sendable {
         publishGeneration()
     }
 
-    func workerLoop(_ worker: Int) {
+    func workerLoop() {
         var seen = 0
         while true {
             seen = waitForGeneration(after: seen)
             if isShuttingDown.load(ordering: .acquiring) { return }
-            if let job { runShare(worker, of: jobCount, job) }
+            if let job { claimAndRun(jobCount, job) }
             unfinishedWorkers.subtract(1, ordering: .releasing)
         }
     }
@@ -89,10 +92,12 @@ private final class PoolState: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func runShare(_ worker: Int, of count: Int, _ body: (Int) -> Void) {
-        let start = count * worker / threadCount
-        let end = count * (worker + 1) / threadCount
-        for index in start..<end { body(index) }
+    private func claimAndRun(_ count: Int, _ body: (Int) -> Void) {
+        while true {
+            let index = nextIndex.add(1, ordering: .relaxed).oldValue
+            guard index < count else { return }
+            body(index)
+        }
     }
 
     private func waitForGeneration(after seen: Int) -> Int {

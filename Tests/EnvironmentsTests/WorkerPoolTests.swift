@@ -25,19 +25,18 @@ import Testing
         #expect(WorkerPool(threads: -3).threadCount == 1)
     }
 
-    /// Work is split into contiguous shares in index order, the caller taking the first.
-    @Test func sharesAreContiguousAndTheCallerTakesTheFirst() {
+    /// Slow indices are spread over every thread, the caller included: while one thread is busy
+    /// with an index the others claim the next ones.
+    @Test func slowWorkIsSpreadOverEveryThread() {
         let pool = WorkerPool(threads: 3)
-        let runners = Mutex([ObjectIdentifier?](repeating: nil, count: 9))
-        pool.forEach(9) { index in
+        let runners = Mutex([ObjectIdentifier?](repeating: nil, count: 12))
+        pool.forEach(12) { index in
+            usleep(2_000)
             let thread = ObjectIdentifier(Thread.current)
             runners.withLock { $0[index] = thread }
         }
         let byIndex = runners.withLock { $0 }.map { $0! }
-        #expect(byIndex[0] == ObjectIdentifier(Thread.current))
-        for share in 0..<3 {
-            #expect(Set(byIndex[share * 3 ..< share * 3 + 3]).count == 1, "share \(share) ran on one thread")
-        }
+        #expect(byIndex.contains(ObjectIdentifier(Thread.current)))
         #expect(Set(byIndex).count == 3)
     }
 
