@@ -3,7 +3,8 @@ import PackageDescription
 
 // Layers, lowest first; a target depends only on targets above it in this list.
 //   CMuJoCo (module map) -> MuJoCo (owning wrapper) -> Environments -> Evaluation -> executables
-//   SeededRandom and Parallel are leaf utilities shared by every layer above the C modules.
+//   SeededRandom and Parallel are leaf utilities shared by every layer above the C modules;
+//   CommandLineOptions holds the options the executables share.
 let package = Package(
     name: "swift-diffusion-ql",
     platforms: [.macOS(.v15)],
@@ -23,12 +24,16 @@ let package = Package(
         .target(name: "Environments", dependencies: ["MuJoCo", "SeededRandom", "Parallel"]),
         .target(name: "Evaluation", dependencies: ["Environments", "SeededRandom"]),
         .target(name: "Benchmarks", dependencies: ["Environments", "MuJoCo", "Parallel"]),
+        .target(name: "CommandLineOptions", dependencies: [
+            "Environments",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "rollout", dependencies: [
-            "Evaluation", "Environments",
+            "Evaluation", "Environments", "CommandLineOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "bench", dependencies: [
-            "Benchmarks",
+            "Benchmarks", "CommandLineOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "MuJoCoTests", dependencies: ["MuJoCo"]),

@@ -5,7 +5,7 @@ import Foundation
 public final class ProgressLine {
     public let isEnabled: Bool
     private let start = ContinuousClock.now
-    private var lastDraw = ContinuousClock.now - .seconds(1)
+    private var lastDraw = ContinuousClock.now
 
     public init() {
         isEnabled = isatty(STDERR_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil
@@ -17,7 +17,8 @@ public final class ProgressLine {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     }
 
-    /// Redraws the line with `text` at most ten times a second (always when `force`).
+    /// Redraws the line with `text` at most ten times a second, the first time after 100 ms so that
+    /// rates are measured over something (always when `force`).
     public func update(_ text: @autoclosure () -> String, force: Bool = false) {
         guard isEnabled else { return }
         let now = ContinuousClock.now

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Benchmarks
-import Environments
-import Foundation
+import CommandLineOptions
 
 @main
 struct Bench: ParsableCommand {
@@ -18,19 +17,15 @@ struct Envs: ParsableCommand {
     @Option(help: "Environment steps per timed run.")
     var steps = 20_000
 
-    @Option(help: "Threads for the all-core figure (default: one per core).")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(help: "Folder of the MJCF models.")
-    var models: String?
+    @OptionGroup var threads: ThreadsOption
+    @OptionGroup var models: ModelsOption
 
     func validate() throws {
         guard steps >= 1000 else { throw ValidationError("--steps must be at least 1000 (got \(steps))") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1 (got \(threads))") }
     }
 
     func run() throws {
-        let benchmark = EnvironmentBenchmark(models: try ModelDirectory.locate(override: models), threads: threads, steps: steps)
+        let benchmark = EnvironmentBenchmark(models: try models.locate(), threads: threads.threads, steps: steps)
         print(try benchmark.report())
     }
 }
@@ -42,10 +37,9 @@ struct Lifetimes: ParsableCommand {
     @Option(help: "Simulation create/destroy pairs.")
     var pairs = 1_000_000
 
-    @Option(help: "Folder of the MJCF models.")
-    var models: String?
+    @OptionGroup var models: ModelsOption
 
     func run() throws {
-        print(try LifetimeBenchmark(models: try ModelDirectory.locate(override: models), pairs: pairs).report())
+        print(try LifetimeBenchmark(models: try models.locate(), pairs: pairs).report())
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
+import CommandLineOptions
 import Environments
 import Evaluation
-import Foundation
 
 @main
 struct Rollout: ParsableCommand {
@@ -26,11 +26,8 @@ struct Rollout: ParsableCommand {
     @Option(help: "Seed of the environments' reset noise and of the policy's sampling.")
     var seed: UInt64 = 0
 
-    @Option(help: "Worker threads (default: one per core).")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(help: "Folder of the MJCF models (default: models/ of this checkout, or $\(ModelDirectory.environmentVariable)).")
-    var models: String?
+    @OptionGroup var threads: ThreadsOption
+    @OptionGroup var models: ModelsOption
 
     @Option(help: "Also write the report as JSON to this path.")
     var json: String?
@@ -41,12 +38,11 @@ struct Rollout: ParsableCommand {
 
     func validate() throws {
         guard episodes > 0 else { throw ValidationError("--episodes must be at least 1 (got \(episodes))") }
-        guard threads > 0 else { throw ValidationError("--threads must be at least 1 (got \(threads))") }
     }
 
     func run() throws {
         let task = try D4RLTask.named(self.task)
-        let evaluator = Evaluator(task: task, models: try ModelDirectory.locate(override: models), threads: threads)
+        let evaluator = Evaluator(task: task, models: try models.locate(), threads: threads.threads)
         let actionSpace = try task.environment.makeEnvironment(models: evaluator.models).actionSpace
         let policy = RandomPolicy(actionSpace: actionSpace, episodes: episodes, seed: seed)
 
