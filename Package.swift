@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layers, lowest first; a target depends only on targets above it in this list.
-//   CMuJoCo (module map) -> MuJoCo (owning wrapper) -> Environments -> Evaluation -> executables
+//   CMuJoCo (module map) -> MuJoCo (owning wrapper) -> Environments -> NeuralNet (over CBLAS)
+//   -> Evaluation -> executables
 //   SeededRandom and Parallel are leaf utilities shared by every layer above the C modules;
 //   CommandLineOptions holds the options the executables share.
 let package = Package(
@@ -18,10 +19,12 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CMuJoCo", path: "Sources/CMuJoCo"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "SeededRandom"),
         .target(name: "Parallel"),
         .target(name: "MuJoCo", dependencies: ["CMuJoCo"]),
         .target(name: "Environments", dependencies: ["MuJoCo", "SeededRandom", "Parallel"]),
+        .target(name: "NeuralNet", dependencies: ["CBLAS", "SeededRandom"]),
         .target(name: "Evaluation", dependencies: ["Environments", "SeededRandom"]),
         .target(name: "Benchmarks", dependencies: ["Environments", "MuJoCo", "Parallel"]),
         .target(name: "CommandLineOptions", dependencies: [
@@ -38,6 +41,7 @@ let package = Package(
         ]),
         .testTarget(name: "MuJoCoTests", dependencies: ["MuJoCo"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "MuJoCo", "SeededRandom", "Parallel"]),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "SeededRandom"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments"]),
     ]
 )

@@ -1,0 +1,84 @@
+import Foundation
+@testable import NeuralNet
+import SeededRandom
+import Testing
+
+@Suite struct OptimizationTests {
+    static func parameters(_ values: [Float]) -> Parameters {
+        let parameters = Parameters()
+        _ = parameters.add(name: "p", shape: [values.count], values: values)
+        return parameters
+    }
+
+    /// Two Adam steps worked out by hand with PyTorch's formulas.
+    @Test func adamMatchesPyTorchsUpdate() {
+        let parameters = Self.parameters([1, -2])
+        let adam = Adam(parameters, learningRate: 0.1)
+        parameters.gradients.pointer.update(from: [0.5, -1], count: 2)
+        adam.update()
+        // Step 1: m = 0.1 g, v = 0.001 g², m̂ = g, v̂ = g², so p -= lr * g / (|g| + 1e-8).
+        #expect(abs(parameters.values[0] - 0.9) < 1e-6)
+        #expect(abs(parameters.values[1] - -1.9) < 1e-6)
+        parameters.gradients.pointer.update(from: [0.5, 3], count: 2)
+        adam.update()
+        // Step 2 for the second entry: m = 0.9*(-0.1) + 0.1*3 = 0.21, v = 0.999*0.001 + 0.001*9 = 0.009999,
+        // m̂ = 0.21 / 0.19, v̂ = 0.009999 / 0.001999.
+        let expected = -1.9 - 0.1 * (0.21 / 0.19) / ((0.009999 / 0.001999).squareRoot() + 1e-8)
+        #expect(abs(Double(parameters.values[1]) - expected) < 1e-5)
+        #expect(adam.step == 2)
+    }
+
+    @Test func adamMinimisesAQuadratic() {
+        let parameters = Self.parameters([3, -4, 5])
+        let adam = Adam(parameters, learningRate: 0.05)
+        for _ in 0..<2000 {
+            for i in 0..<3 { parameters.gradients[i] = 2 * parameters.values[i] }
+            adam.update()
+        }
+        #expect(parameters.values.array.allSatisfy { abs($0) < 1e-2 })
+    }
+
+    @Test func clippingScalesAsPyTorch() {
+        let parameters = Self.parameters([0, 0])
+        parameters.gradients.pointer.update(from: [3, 4], count: 2)
+        #expect(parameters.clipGradientNorm(1) == 5)
+        #expect(abs(parameters.gradientNorm() - 1) < 1e-5)
+        #expect(abs(parameters.gradients[0] - 0.6) < 1e-5)
+        // Below the limit nothing changes.
+        #expect(parameters.clipGradientNorm(10) < 10)
+        #expect(abs(parameters.gradients[1] - 0.8) < 1e-5)
+    }
+
+    @Test func polyakAveraging() {
+        let target = Self.parameters([0, 10])
+        let source = Self.parameters([1, 0])
+        target.blend(towards: source, tau: 0.005)
+        #expect(abs(target.values[0] - 0.005) < 1e-7)
+        #expect(abs(target.values[1] - 9.95) < 1e-5)
+        target.copyValues(from: source)
+        #expect(target.values.array == [1, 0])
+    }
+
+    @Test func pytorchLinearInitialisationBounds() {
+        var generator = SeededGenerator(seed: 0)
+        let parameters = Parameters()
+        let layer = Linear("l", inputs: 64, outputs: 32, parameters: parameters, generator: &generator)
+        let weights = parameters.values(of: layer.weight)
+        #expect(weights.allSatisfy { abs($0) <= 0.125 })
+        #expect(weights.max()! > 0.12 && weights.min()! < -0.12)
+        #expect(parameters.tensors.map(\.name) == ["l.weight", "l.bias"])
+        #expect(layer.weight.shape == [32, 64])
+    }
+
+    /// Frequencies exp(-k ln(10000)/7) for dimension 16, sin then cos.
+    @Test func sinusoidalEmbedding() {
+        let embedding = SinusoidalEmbedding(dimension: 16)
+        var output = [Float](repeating: 0, count: 16)
+        output.withUnsafeMutableBufferPointer { embedding.embed(3, into: $0.baseAddress!) }
+        for k in 0..<8 {
+            let frequency = Foundation.exp(-Double(k) * Foundation.log(10000.0) / 7)
+            #expect(abs(Double(output[k]) - Foundation.sin(3 * frequency)) < 1e-6)
+            #expect(abs(Double(output[8 + k]) - Foundation.cos(3 * frequency)) < 1e-6)
+        }
+    }
+}
