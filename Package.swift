@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, lowest first; a target depends only on targets above it in this list.
 //   CMuJoCo (module map) -> MuJoCo (owning wrapper) -> Environments -> NeuralNet (over CBLAS)
-//   -> Evaluation -> executables
+//   -> DiffusionQL -> Evaluation -> executables
 //   SeededRandom and Parallel are leaf utilities shared by every layer above the C modules;
 //   CommandLineOptions holds the options the executables share.
 let package = Package(
@@ -25,6 +25,7 @@ let package = Package(
         .target(name: "MuJoCo", dependencies: ["CMuJoCo"]),
         .target(name: "Environments", dependencies: ["MuJoCo", "SeededRandom", "Parallel"]),
         .target(name: "NeuralNet", dependencies: ["CBLAS", "SeededRandom"]),
+        .target(name: "DiffusionQL", dependencies: ["NeuralNet", "SeededRandom"]),
         .target(name: "Evaluation", dependencies: ["Environments", "SeededRandom"]),
         .target(name: "Benchmarks", dependencies: ["Environments", "MuJoCo", "Parallel"]),
         .target(name: "CommandLineOptions", dependencies: [
@@ -42,6 +43,7 @@ let package = Package(
         .testTarget(name: "MuJoCoTests", dependencies: ["MuJoCo"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "MuJoCo", "SeededRandom", "Parallel"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "SeededRandom"]),
+        .testTarget(name: "DiffusionQLTests", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments"]),
     ]
 )
