@@ -83,6 +83,8 @@ public struct MLP: Sendable {
 public final class MLPTape {
     public let capacity: Int
     var rows = 0
+    /// Rows of the last forward pass.
+    public var rowsRecorded: Int { rows }
     let input: FloatBuffer
     let preActivations: [FloatBuffer]
     let outputs: [FloatBuffer]

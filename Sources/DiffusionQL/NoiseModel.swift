@@ -1,0 +1,83 @@
+import NeuralNet
+import SeededRandom
+
+/// The reference's noise model eps(a_i, i, s): the step's sinusoidal embedding through a small MLP
+/// (16 -> 32 -> Mish -> 16), concatenated as [noisy action, time features, state] and mapped by
+/// three Mish layers of `hiddenWidth` to one noise estimate per action dimension.
+public struct NoiseModel: Sendable {
+    public let stateDimension: Int
+    public let actionDimension: Int
+    public let embedding = SinusoidalEmbedding(dimension: 16)
+    public let timeMLP: MLP
+    public let network: MLP
+
+    /// Registers the model's tensors under the reference's names (`model.time_mlp.1.weight`, ...).
+    public init(stateDimension: Int, actionDimension: Int, hiddenWidth: Int = 256,
+                parameters: Parameters, generator: inout SeededGenerator) {
+        self.stateDimension = stateDimension
+        self.actionDimension = actionDimension
+        timeMLP = MLP(sizes: [16, 32, 16], names: ["model.time_mlp.1", "model.time_mlp.3"], activation: .mish,
+                      parameters: parameters, generator: &generator)
+        network = MLP(
+            sizes: [actionDimension + 16 + stateDimension, hiddenWidth, hiddenWidth, hiddenWidth, actionDimension],
+            names: ["model.mid_layer.0", "model.mid_layer.2", "model.mid_layer.4", "model.final_layer"],
+            activation: .mish, parameters: parameters, generator: &generator)
+    }
+
+    var inputWidth: Int { network.inputs }
+
+    /// eps for `rows` rows: noisy actions (rows × action), states (rows × state), one step per row.
+    /// The result lives in `tape` until its next use.
+    func predict(
+        noisyActions: UnsafePointer<Float>, states: UnsafePointer<Float>, steps: UnsafePointer<Int>, rows: Int,
+        tape: NoiseModelTape, parameters: Parameters
+    ) -> UnsafeMutablePointer<Float> {
+        let embedded = tape.embedding.pointer
+        for row in 0..<rows { embedding.embed(steps[row], into: embedded + row * 16) }
+        let time = timeMLP.forward(embedded, rows: rows, tape: tape.timeTape, parameters: parameters)
+        let input = tape.input.pointer, width = inputWidth
+        for row in 0..<rows {
+            let destination = input + row * width
+            destination.update(from: noisyActions + row * actionDimension, count: actionDimension)
+            (destination + actionDimension).update(from: time + row * 16, count: 16)
+            (destination + actionDimension + 16).update(from: states + row * stateDimension, count: stateDimension)
+        }
+        return network.forward(input, rows: rows, tape: tape.networkTape, parameters: parameters)
+    }
+
+    /// Backpropagates d loss / d eps through the last `predict` on `tape`: accumulates parameter
+    /// gradients, and writes d loss / d noisy action when `actionGradient` is given.
+    func backward(
+        _ epsGradient: UnsafePointer<Float>, tape: NoiseModelTape, parameters: Parameters,
+        actionGradient: UnsafeMutablePointer<Float>?
+    ) {
+        let rows = tape.networkTape.rowsRecorded, width = inputWidth
+        let inputGradient = tape.inputGradient.pointer
+        network.backward(epsGradient, tape: tape.networkTape, parameters: parameters, inputGradient: inputGradient)
+        let timeGradient = tape.timeGradient.pointer
+        for row in 0..<rows {
+            (timeGradient + row * 16).update(from: inputGradient + row * width + actionDimension, count: 16)
+            actionGradient.map { ($0 + row * actionDimension).update(from: inputGradient + row * width, count: actionDimension) }
+        }
+        timeMLP.backward(timeGradient, tape: tape.timeTape, parameters: parameters)
+    }
+}
+
+/// What one evaluation of the noise model keeps for its backward pass, for up to `capacity` rows.
+final class NoiseModelTape {
+    let embedding: FloatBuffer
+    let timeTape: MLPTape
+    let input: FloatBuffer
+    let networkTape: MLPTape
+    let inputGradient: FloatBuffer
+    let timeGradient: FloatBuffer
+
+    init(_ model: NoiseModel, capacity: Int) {
+        embedding = FloatBuffer(count: capacity * 16)
+        timeTape = MLPTape(model.timeMLP, capacity: capacity)
+        input = FloatBuffer(count: capacity * model.inputWidth)
+        networkTape = MLPTape(model.network, capacity: capacity)
+        inputGradient = FloatBuffer(count: capacity * model.inputWidth)
+        timeGradient = FloatBuffer(count: capacity * 16)
+    }
+}

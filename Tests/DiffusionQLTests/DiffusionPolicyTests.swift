@@ -1,0 +1,104 @@
+@testable import DiffusionQL
+import NeuralNet
+import SeededRandom
+import Testing
+
+@Suite struct DiffusionPolicyTests {
+    static func policy(state: Int = 4, action: Int = 2, width: Int = 16, steps: Int = 5, rows: Int = 5) -> DiffusionPolicy {
+        var generator = SeededGenerator(seed: 21)
+        return DiffusionPolicy(stateDimension: state, actionDimension: action, maxAction: 1,
+                               schedule: NoiseSchedule(.vp, steps: steps), hiddenWidth: width,
+                               capacity: rows, generator: &generator)
+    }
+
+    static func values(_ count: Int, seed: UInt64, scale: Double = 1) -> [Float] {
+        var generator = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in Float(scale * generator.normal()) }
+    }
+
+    /// Central differences in Float32 (see the NeuralNet tests for the tolerance's reasoning).
+    static func mismatches(_ policy: DiffusionPolicy, analytic: [Float], samples: Int, step h: Float,
+                           loss: () -> Double) -> [String] {
+        var generator = SeededGenerator(seed: 5)
+        let values = policy.parameters.values.pointer
+        return (0..<samples).compactMap { _ in
+            let index = Int(generator.next() % UInt64(policy.parameters.count))
+            let original = values[index]
+            values[index] = original + h
+            let plus = loss()
+            values[index] = original - h
+            let minus = loss()
+            values[index] = original
+            let numeric = Float((plus - minus) / Double(2 * h))
+            let allowed = max(2e-3, 0.03 * max(abs(numeric), abs(analytic[index])))
+            return abs(numeric - analytic[index]) <= allowed ? nil : "entry \(index): analytic \(analytic[index]), numeric \(numeric)"
+        }
+    }
+
+    @Test func referenceNamesShapesAndCount() {
+        var generator = SeededGenerator(seed: 0)
+        let hopper = DiffusionPolicy(stateDimension: 11, actionDimension: 3, maxAction: 1,
+                                     schedule: NoiseSchedule(.vp, steps: 5), capacity: 1, generator: &generator)
+        #expect(hopper.parameters.count == 141_363)
+        let shapes = Dictionary(uniqueKeysWithValues: hopper.parameters.tensors.map { ($0.name, $0.shape) })
+        #expect(shapes["model.time_mlp.1.weight"] == [32, 16])
+        #expect(shapes["model.time_mlp.3.weight"] == [16, 32])
+        #expect(shapes["model.mid_layer.0.weight"] == [256, 30])
+        #expect(shapes["model.mid_layer.4.bias"] == [256])
+        #expect(shapes["model.final_layer.weight"] == [3, 256])
+    }
+
+    @Test func behaviorCloningLossGradient() {
+        let policy = Self.policy()
+        let states = Self.values(5 * 4, seed: 1), actions = Self.values(5 * 2, seed: 2, scale: 0.5)
+        func loss(accumulating: Bool) -> Double {
+            var generator = SeededGenerator(seed: 9)
+            return Double(policy.behaviorCloningLoss(states: states, actions: actions, rows: 5, generator: &generator,
+                                                     accumulatingGradient: accumulating))
+        }
+        policy.parameters.zeroGradients()
+        #expect(loss(accumulating: true) > 0)
+        let found = Self.mismatches(policy, analytic: policy.parameters.gradients.array, samples: 80, step: 1e-2) {
+            loss(accumulating: false)
+        }
+        #expect(found.isEmpty, "\(found.prefix(5))")
+    }
+
+    /// The Q term differentiates the sampled action through all N denoising steps.
+    @Test(arguments: [2, 5])
+    func samplingChainGradient(_ steps: Int) {
+        let policy = Self.policy(steps: steps)
+        let states = Self.values(5 * 4, seed: 3)
+        let weights = Self.values(5 * 2, seed: 4)
+        func loss(recording: Bool) -> Double {
+            var generator = SeededGenerator(seed: 17)
+            var actions = [Float](repeating: 0, count: 10)
+            actions.withUnsafeMutableBufferPointer {
+                policy.sample(states: states, rows: 5, generator: &generator, into: $0.baseAddress!, recording: recording)
+            }
+            return zip(actions, weights).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        policy.parameters.zeroGradients()
+        _ = loss(recording: true)
+        weights.withUnsafeBufferPointer { policy.backwardThroughSample($0.baseAddress!) }
+        let analytic = policy.parameters.gradients.array
+        #expect(analytic.contains { $0 != 0 })
+        let found = Self.mismatches(policy, analytic: analytic, samples: 80, step: 1e-3) { loss(recording: false) }
+        #expect(found.isEmpty, "\(found.prefix(5))")
+    }
+
+    @Test func samplesStayWithinTheActionBoundsAndRepeatPerSeed() {
+        let policy = Self.policy(rows: 5)
+        let states = Self.values(5 * 4, seed: 8, scale: 3)
+        func draw(seed: UInt64) -> [Float] {
+            var generator = SeededGenerator(seed: seed)
+            var actions = [Float](repeating: 0, count: 10)
+            actions.withUnsafeMutableBufferPointer { policy.sample(states: states, rows: 5, generator: &generator, into: $0.baseAddress!) }
+            return actions
+        }
+        let first = draw(seed: 1)
+        #expect(first.allSatisfy { abs($0) <= 1 })
+        #expect(draw(seed: 1) == first)
+        #expect(draw(seed: 2) != first)
+    }
+}
