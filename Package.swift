@@ -42,8 +42,10 @@ let package = Package(
         ]),
         .testTarget(name: "MuJoCoTests", dependencies: ["MuJoCo"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "MuJoCo", "SeededRandom", "Parallel"]),
-        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "SeededRandom"]),
-        .testTarget(name: "DiffusionQLTests", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom"]),
+        // Finite-difference checking shared by the test targets.
+        .target(name: "GradientCheck", dependencies: ["SeededRandom"], path: "Tests/GradientCheck"),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "SeededRandom", "GradientCheck"]),
+        .testTarget(name: "DiffusionQLTests", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments"]),
     ]
 )

@@ -1,4 +1,5 @@
 @testable import DiffusionQL
+import GradientCheck
 import NeuralNet
 import SeededRandom
 import Testing
@@ -12,27 +13,16 @@ import Testing
     }
 
     static func values(_ count: Int, seed: UInt64, scale: Double = 1) -> [Float] {
-        var generator = SeededGenerator(seed: seed)
-        return (0..<count).map { _ in Float(scale * generator.normal()) }
+        GradientCheck.randomValues(count, scale: scale, seed: seed)
     }
 
-    /// Central differences in Float32 (see the NeuralNet tests for the tolerance's reasoning).
+    /// Finite differences of `loss` in `samples` random parameters against `analytic`.
     static func mismatches(_ policy: DiffusionPolicy, analytic: [Float], samples: Int, step h: Float,
-                           loss: () -> Double) -> [String] {
-        var generator = SeededGenerator(seed: 5)
-        let values = policy.parameters.values.pointer
-        return (0..<samples).compactMap { _ in
-            let index = Int(generator.next() % UInt64(policy.parameters.count))
-            let original = values[index]
-            values[index] = original + h
-            let plus = loss()
-            values[index] = original - h
-            let minus = loss()
-            values[index] = original
-            let numeric = Float((plus - minus) / Double(2 * h))
-            let allowed = max(2e-3, 0.03 * max(abs(numeric), abs(analytic[index])))
-            return abs(numeric - analytic[index]) <= allowed ? nil : "entry \(index): analytic \(analytic[index]), numeric \(numeric)"
-        }
+                           loss: () -> Double) -> [GradientCheck.Mismatch] {
+        GradientCheck.compare(
+            values: policy.parameters.values.pointer, analytic: analytic,
+            indices: GradientCheck.sample(samples, below: policy.parameters.count, seed: 5), step: h,
+            relativeTolerance: 0.03, loss: loss)
     }
 
     @Test func referenceNamesShapesAndCount() {

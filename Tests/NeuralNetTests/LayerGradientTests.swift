@@ -1,3 +1,4 @@
+import GradientCheck
 @testable import NeuralNet
 import SeededRandom
 import Testing

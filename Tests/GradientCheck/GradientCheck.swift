@@ -1,20 +1,18 @@
-@testable import NeuralNet
 import SeededRandom
-import Testing
 
 /// Central finite differences in Float32 against an analytic gradient.
 ///
 /// Tolerance: with step h the difference quotient is off by about h² f''' (truncation) plus
 /// ε·|f|/h (rounding, ε = 6e-8 in Float32), so h = 1e-2 on losses of order 1 leaves errors near
 /// 1e-4; entries must agree to 2% of their size or 2e-3 absolute, whichever is larger.
-enum GradientCheck {
-    struct Mismatch: CustomStringConvertible {
+public enum GradientCheck {
+    public struct Mismatch: CustomStringConvertible {
         let index: Int, analytic: Float, numeric: Float
-        var description: String { "entry \(index): analytic \(analytic), numeric \(numeric)" }
+        public var description: String { "entry \(index): analytic \(analytic), numeric \(numeric)" }
     }
 
     /// Compares `analytic[i]` with the finite difference of `loss` in `values[i]` for each index.
-    static func compare(
+    public static func compare(
         values: UnsafeMutablePointer<Float>, analytic: [Float], indices: [Int], step h: Float = 1e-2,
         relativeTolerance: Float = 0.02, absoluteTolerance: Float = 2e-3, loss: () -> Double
     ) -> [Mismatch] {
@@ -32,14 +30,14 @@ enum GradientCheck {
     }
 
     /// `count` distinct indices below `limit`, drawn with a fixed seed, plus the last index.
-    static func sample(_ count: Int, below limit: Int, seed: UInt64 = 1) -> [Int] {
+    public static func sample(_ count: Int, below limit: Int, seed: UInt64 = 1) -> [Int] {
         var generator = SeededGenerator(seed: seed)
         var chosen = Set<Int>([limit - 1])
         while chosen.count < min(count, limit) { chosen.insert(Int(generator.next() % UInt64(limit))) }
         return chosen.sorted()
     }
 
-    static func randomValues(_ count: Int, scale: Double = 1, seed: UInt64) -> [Float] {
+    public static func randomValues(_ count: Int, scale: Double = 1, seed: UInt64) -> [Float] {
         var generator = SeededGenerator(seed: seed)
         return (0..<count).map { _ in Float(scale * generator.normal()) }
     }
