@@ -1,0 +1,69 @@
+import NeuralNet
+import SeededRandom
+
+/// The double critic: two independent Q networks, each concat[state, action] -> three Mish layers of
+/// `hiddenWidth` -> 1, under the reference's names (`q1_model.0.weight`, ..., `q2_model.6.bias`).
+public final class Critic {
+    public let stateDimension: Int
+    public let actionDimension: Int
+    public let parameters = Parameters()
+    public let q1: MLP
+    public let q2: MLP
+    public let capacity: Int
+
+    private let input: FloatBuffer
+    private let tape1: MLPTape
+    private let tape2: MLPTape
+    private let inputGradient: FloatBuffer
+
+    public init(stateDimension: Int, actionDimension: Int, hiddenWidth: Int = 256, capacity: Int,
+                generator: inout SeededGenerator) {
+        self.stateDimension = stateDimension
+        self.actionDimension = actionDimension
+        self.capacity = capacity
+        let sizes = [stateDimension + actionDimension, hiddenWidth, hiddenWidth, hiddenWidth, 1]
+        func names(_ prefix: String) -> [String] { [0, 2, 4, 6].map { "\(prefix).\($0)" } }
+        q1 = MLP(sizes: sizes, names: names("q1_model"), activation: .mish, parameters: parameters, generator: &generator)
+        q2 = MLP(sizes: sizes, names: names("q2_model"), activation: .mish, parameters: parameters, generator: &generator)
+        input = FloatBuffer(count: capacity * sizes[0])
+        tape1 = MLPTape(q1, capacity: capacity)
+        tape2 = MLPTape(q2, capacity: capacity)
+        inputGradient = FloatBuffer(count: capacity * sizes[0])
+    }
+
+    /// Q1 and Q2 (each `rows` values) of the (state, action) rows; they live in the critic's tapes
+    /// until its next evaluation.
+    public func values(states: UnsafePointer<Float>, actions: UnsafePointer<Float>, rows: Int)
+        -> (q1: UnsafeMutablePointer<Float>, q2: UnsafeMutablePointer<Float>) {
+        precondition(rows <= capacity, "batch of \(rows) rows exceeds the critic's capacity \(capacity)")
+        let width = stateDimension + actionDimension
+        for row in 0..<rows {
+            let destination = input.pointer + row * width
+            destination.update(from: states + row * stateDimension, count: stateDimension)
+            (destination + stateDimension).update(from: actions + row * actionDimension, count: actionDimension)
+        }
+        return (q1.forward(input.pointer, rows: rows, tape: tape1, parameters: parameters),
+                q2.forward(input.pointer, rows: rows, tape: tape2, parameters: parameters))
+    }
+
+    /// Backpropagates d loss / d Q1 and d loss / d Q2 (either may be nil) through the last `values`:
+    /// accumulates parameter gradients, and adds d loss / d action to `actionGradient` when given.
+    public func backward(q1Gradient: UnsafePointer<Float>?, q2Gradient: UnsafePointer<Float>?,
+                         actionGradient: UnsafeMutablePointer<Float>? = nil) {
+        backward(q1, tape: tape1, gradient: q1Gradient, actionGradient: actionGradient)
+        backward(q2, tape: tape2, gradient: q2Gradient, actionGradient: actionGradient)
+    }
+
+    private func backward(_ network: MLP, tape: MLPTape, gradient: UnsafePointer<Float>?,
+                          actionGradient: UnsafeMutablePointer<Float>?) {
+        guard let gradient else { return }
+        network.backward(gradient, tape: tape, parameters: parameters,
+                         inputGradient: actionGradient == nil ? nil : inputGradient.pointer)
+        guard let actionGradient else { return }
+        let width = stateDimension + actionDimension
+        for row in 0..<tape.rowsRecorded {
+            let source = inputGradient.pointer + row * width + stateDimension
+            for k in 0..<actionDimension { actionGradient[row * actionDimension + k] += source[k] }
+        }
+    }
+}
