@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "NeuralNet", dependencies: ["CBLAS", "SeededRandom"]),
         .target(name: "DiffusionQL", dependencies: ["NeuralNet", "SeededRandom"]),
         .target(name: "Evaluation", dependencies: ["Environments", "SeededRandom"]),
-        .target(name: "Benchmarks", dependencies: ["Environments", "MuJoCo", "Parallel"]),
+        .target(name: "Benchmarks", dependencies: ["Environments", "Evaluation", "MuJoCo", "Parallel"]),
         .target(name: "CommandLineOptions", dependencies: [
             "Environments",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

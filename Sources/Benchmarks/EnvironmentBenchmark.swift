@@ -1,5 +1,6 @@
 import CMuJoCo
 import Environments
+import Evaluation
 import Foundation
 import MuJoCo
 import Parallel
@@ -183,11 +184,5 @@ extension EnvironmentBenchmark {
             lines.append(try run(environment).tableRow)
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        String(repeating: " ", count: max(0, width - count)) + self
     }
 }

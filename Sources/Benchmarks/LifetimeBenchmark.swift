@@ -1,4 +1,5 @@
 import Environments
+import Evaluation
 import Foundation
 import MuJoCo
 
@@ -29,7 +30,7 @@ public struct LifetimeBenchmark {
             _ = try PhysicsModel(contentsOf: path)
         }
         let afterModels = residentBytes()
-        let seconds = (ContinuousClock.now - start).components.seconds
+        let seconds = Int((ContinuousClock.now - start).inSeconds.rounded())
         return """
             \(pairs) Simulation create/step/destroy pairs and \(max(1, pairs / 100)) model loads of hopper.xml in \(seconds) s
             resident memory: \(megabytes(before)) before, \(megabytes(afterSimulations)) after the simulations, \(megabytes(afterModels)) after the models

@@ -1,11 +1,12 @@
+import Evaluation
+
 /// Seconds taken by `body`, the best of `repeats` runs: the least disturbed by a noisy machine.
 func bestSeconds(repeats: Int = 3, _ body: () throws -> Void) rethrows -> Double {
     var best = Double.infinity
     for _ in 0..<repeats {
         let start = ContinuousClock.now
         try body()
-        let elapsed = ContinuousClock.now - start
-        best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        best = min(best, (ContinuousClock.now - start).inSeconds)
     }
     return best
 }

@@ -69,8 +69,8 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         for episode in episodes {
             let end = episode.unstable ? "unstable" : episode.terminated ? "terminated" : "truncated"
             lines.append(
-                pad(String(episode.index), 7) + pad(format(episode.return, 1), 9) + pad(String(episode.length), 9)
-                    + pad(format(episode.normalizedScore, 2), 13) + "   " + end)
+                String(episode.index).leftPadded(7) + format(episode.return, 1).leftPadded(9)
+                    + String(episode.length).leftPadded(9) + format(episode.normalizedScore, 2).leftPadded(13) + "   " + end)
         }
         lines.append("mean normalized score \(format(meanNormalizedScore, 2)) ± \(format(stderrNormalizedScore, 2)) (stderr over \(episodes.count) episodes), mean return \(format(meanReturn, 1))")
         return lines.joined(separator: "\n")
@@ -88,6 +88,16 @@ func format(_ value: Double, _ decimals: Int) -> String {
     String(format: "%.\(decimals)f", value)
 }
 
-func pad(_ text: String, _ width: Int) -> String {
-    String(repeating: " ", count: max(0, width - text.count)) + text
+extension String {
+    /// The string right-aligned in a column of `width` characters, for plain-text tables.
+    public func leftPadded(_ width: Int) -> String {
+        String(repeating: " ", count: max(0, width - count)) + self
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, for rates and time-left estimates.
+    public var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) * 1e-18
+    }
 }

@@ -13,8 +13,7 @@ public final class ProgressLine {
 
     /// Seconds since the line was created.
     public var elapsedSeconds: Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        (ContinuousClock.now - start).inSeconds
     }
 
     /// Redraws the line with `text` at most ten times a second, the first time after 100 ms so that

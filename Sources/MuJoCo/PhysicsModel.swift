@@ -105,12 +105,6 @@ public final class PhysicsModel: @unchecked Sendable {
         let id = mj_name2id(raw, Int32(kind.rawValue.rawValue), name)
         return id < 0 ? nil : Int(id)
     }
-
-    /// Gives the C model to `body`, e.g. for MuJoCo's rendering functions. The pointer must not
-    /// escape `body`; the model stays alive until `body` returns.
-    public func withUnsafeModelPointer<R>(_ body: (UnsafeMutablePointer<mjModel>) throws -> R) rethrows -> R {
-        try withExtendedLifetime(self) { try body(raw) }
-    }
 }
 
 /// MuJoCo's numerical integrators (`mjtIntegrator`).
