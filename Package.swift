@@ -4,7 +4,7 @@ import PackageDescription
 // Layers, lowest first; a target depends only on targets above it in this list.
 //   CMuJoCo (module map) -> MuJoCo (owning wrapper) -> Environments -> NeuralNet (over CBLAS)
 //   -> DiffusionQL -> Evaluation -> executables
-//   SeededRandom and Parallel are leaf utilities shared by every layer above the C modules;
+//   SeededRandom, Parallel and AtomicFile are leaf utilities shared by every layer above the C modules;
 //   CommandLineOptions holds the options the executables share.
 let package = Package(
     name: "swift-diffusion-ql",
@@ -22,11 +22,12 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "SeededRandom"),
         .target(name: "Parallel"),
+        .target(name: "AtomicFile"),
         .target(name: "MuJoCo", dependencies: ["CMuJoCo"]),
         .target(name: "Environments", dependencies: ["MuJoCo", "SeededRandom", "Parallel"]),
-        .target(name: "NeuralNet", dependencies: ["CBLAS", "SeededRandom"]),
-        .target(name: "DiffusionQL", dependencies: ["NeuralNet", "SeededRandom"]),
-        .target(name: "Evaluation", dependencies: ["Environments", "SeededRandom"]),
+        .target(name: "NeuralNet", dependencies: ["CBLAS", "SeededRandom", "AtomicFile"]),
+        .target(name: "DiffusionQL", dependencies: ["NeuralNet", "SeededRandom", "AtomicFile"]),
+        .target(name: "Evaluation", dependencies: ["Environments", "SeededRandom", "AtomicFile"]),
         .target(name: "Benchmarks", dependencies: ["Environments", "Evaluation", "MuJoCo", "Parallel"]),
         .target(name: "CommandLineOptions", dependencies: [
             "Environments",

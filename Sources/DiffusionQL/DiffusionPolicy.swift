@@ -57,10 +57,25 @@ public final class DiffusionPolicy {
         states: UnsafePointer<Float>, rows: Int, generator: inout SeededGenerator,
         into actions: UnsafeMutablePointer<Float>, recording: Bool = false
     ) {
+        withUnsafeMutablePointer(to: &generator) {
+            sample(states: states, rows: rows, generators: $0, rowsPerGenerator: max(rows, 1), into: actions, recording: recording)
+        }
+    }
+
+    /// `sample` with its noise drawn from one generator per block of `rowsPerGenerator` rows (row r
+    /// from `generators[r / rowsPerGenerator]`), so that what an episode draws does not depend on
+    /// which other episodes share its batch.
+    public func sample(
+        states: UnsafePointer<Float>, rows: Int, generators: UnsafeMutablePointer<SeededGenerator>, rowsPerGenerator: Int,
+        into actions: UnsafeMutablePointer<Float>, recording: Bool = false
+    ) {
         precondition(rows <= capacity, "batch of \(rows) rows exceeds the policy's capacity \(capacity)")
         let width = actionDimension, count = rows * width, n = schedule.steps
         let start = chain[0].pointer
-        for k in 0..<count { start[k] = Float(generator.normal()) }
+        for row in 0..<rows {
+            let generator = generators + row / rowsPerGenerator
+            for k in row * width ..< (row + 1) * width { start[k] = Float(generator.pointee.normal()) }
+        }
         for (position, i) in (0..<n).reversed().enumerated() {
             for row in 0..<rows { steps[row] = i }
             let tape = recording ? tapes[i] : tapes[0]
@@ -68,12 +83,16 @@ public final class DiffusionPolicy {
             let eps = model.predict(noisyActions: current, states: states, steps: steps, rows: rows, tape: tape, parameters: parameters)
             let r1 = Float(schedule.sqrtRecipAlphasCumprod(i)), r2 = Float(schedule.sqrtRecipMinusOneAlphasCumprod(i))
             let c1 = Float(schedule.posteriorMeanCoef1[i]), c2 = Float(schedule.posteriorMeanCoef2[i])
-            let sigma = i == 0 ? 0 : Float(exp(0.5 * schedule.posteriorLogVarianceClipped[i]))
             let x0 = x0Estimates[i].pointer
             for k in 0..<count {
                 x0[k] = r1 * current[k] - r2 * eps[k]
-                let clamped = min(max(x0[k], -maxAction), maxAction)
-                next[k] = c1 * clamped + c2 * current[k] + (i == 0 ? 0 : sigma * Float(generator.normal()))
+                next[k] = c1 * min(max(x0[k], -maxAction), maxAction) + c2 * current[k]
+            }
+            guard i > 0 else { continue }
+            let sigma = Float(exp(0.5 * schedule.posteriorLogVarianceClipped[i]))
+            for row in 0..<rows {
+                let generator = generators + row / rowsPerGenerator
+                for k in row * width ..< (row + 1) * width { next[k] += sigma * Float(generator.pointee.normal()) }
             }
         }
         let last = chain[n].pointer

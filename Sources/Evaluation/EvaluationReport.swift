@@ -1,3 +1,4 @@
+import AtomicFile
 import Environments
 import Foundation
 
@@ -80,7 +81,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     public func writeJSON(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try AtomicFile.write(encoder.encode(self), to: path)
     }
 }
 

@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -139,7 +140,11 @@ public struct SafetensorsFile: Sendable {
         for tensor in sorted {
             appendLittleEndian(tensor.values, to: &file)
         }
-        try writeAtomically(file, to: path)
+        do {
+            try AtomicFile.write(file, to: path)
+        } catch {
+            throw SafetensorsError.unwritable(path: path, reason: error.reason)
+        }
     }
 }
 
@@ -413,56 +418,4 @@ extension SafetensorsFile {
         }
         #endif
     }
-
-    /// Writes `file` to a uniquely named temporary in the destination folder (the same file system,
-    /// so the rename is atomic), syncs it, and renames it over `path`; the temporary is removed on
-    /// any failure.
-    private static func writeAtomically(_ file: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
-        func failure(_ step: String) -> SafetensorsError {
-            .unwritable(path: path, reason: "\(step): \(String(cString: strerror(errno)))")
-        }
-        // 0o666 so that the process umask decides the permissions, as for any newly created file.
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard descriptor >= 0 else { throw failure("cannot create a temporary file in \(folder)") }
-        var renamed = false
-        defer { if !renamed { unlink(temporary) } }
-        do {
-            defer { close(descriptor) }
-            try writeAll(file, to: descriptor, failure: failure)
-            guard fsync(descriptor) == 0 else { throw failure("cannot sync \(temporary)") }
-        }
-        guard rename(temporary, url.path) == 0 else { throw failure("cannot rename \(temporary) to it") }
-        renamed = true
-        syncFolder(folder)
-    }
-
-    private static func writeAll(_ file: Data, to descriptor: Int32, failure: (String) -> SafetensorsError) throws {
-        try file.withUnsafeBytes { buffer in
-            var written = 0
-            while written < buffer.count {
-                let result = systemWrite(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if result < 0 && errno == EINTR { continue }
-                guard result > 0 else { throw failure("cannot write the data") }
-                written += result
-            }
-        }
-    }
-
-    /// Best effort: makes the rename itself survive a power cut. Failing here is not an error, since
-    /// the file at `path` is already complete.
-    private static func syncFolder(_ folder: String) {
-        let descriptor = open(folder, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        _ = fsync(descriptor)
-        close(descriptor)
-    }
-}
-
-/// POSIX write(2), reachable under a name that `SafetensorsFile.write` does not shadow.
-private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    write(descriptor, bytes, count)
 }

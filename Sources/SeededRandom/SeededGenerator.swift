@@ -34,6 +34,23 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         self.init(seed: combined)
     }
 
+    /// The whole state as text (four hex words, and the pending normal's bits when there is one), so
+    /// that a resumed run continues the exact stream an interrupted one would have drawn.
+    public var snapshot: String {
+        var words = [s0, s1, s2, s3].map { String($0, radix: 16) }
+        if let spare = spareNormal { words.append(String(spare.bitPattern, radix: 16)) }
+        return words.joined(separator: ":")
+    }
+
+    /// A generator in the state that `snapshot` described; nil when the text is not such a state.
+    public init?(snapshot: String) {
+        let words = snapshot.split(separator: ":").map { UInt64($0, radix: 16) }
+        guard words.count == 4 || words.count == 5, !words.contains(nil) else { return nil }
+        s0 = words[0]!; s1 = words[1]!; s2 = words[2]!; s3 = words[3]!
+        spareNormal = words.count == 5 ? Double(bitPattern: words[4]!) : nil
+        guard s0 | s1 | s2 | s3 != 0 else { return nil }
+    }
+
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17

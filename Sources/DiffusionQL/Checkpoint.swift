@@ -1,0 +1,174 @@
+import Foundation
+import NeuralNet
+import SeededRandom
+
+/// The networks a checkpoint holds, each under its prefix: the reference's state_dict names follow
+/// it (`actor.model.mid_layer.0.weight`, `critic_target.q1_model.6.bias`, ...).
+public enum CheckpointNetwork: String, CaseIterable, Sendable {
+    case actor, emaActor = "ema_actor", critic, criticTarget = "critic_target"
+
+    public var prefix: String { rawValue + "." }
+    var isPolicy: Bool { self == .actor || self == .emaActor }
+}
+
+public enum CheckpointError: Error, Equatable, CustomStringConvertible {
+    /// The file is safetensors but not one this project wrote (or a newer format).
+    case foreign(path: String, reason: String)
+    /// The configuration inside the file does not decode or is not trainable.
+    case badConfig(path: String, reason: String)
+    /// A stored schedule buffer disagrees with the configuration's schedule.
+    case scheduleMismatch(path: String, name: String)
+    /// The networks are of other dimensions than the task they are used for.
+    case dimensionMismatch(path: String, what: String, checkpoint: Int, task: Int)
+
+    public var description: String {
+        switch self {
+        case let .foreign(path, reason):
+            "\(path): not a Diffusion-QL checkpoint of this project: \(reason)"
+        case let .badConfig(path, reason):
+            "\(path): bad run configuration inside the checkpoint: \(reason)"
+        case let .scheduleMismatch(path, name):
+            "\(path): tensor '\(name)' disagrees with the noise schedule the configuration names"
+        case let .dimensionMismatch(path, what, checkpoint, task):
+            "\(path): the checkpoint's \(what) is \(checkpoint), the task's is \(task)"
+        }
+    }
+}
+
+/// A checkpoint file: the four networks in safetensors, and in its metadata the format, the epoch,
+/// the gradient step and the whole run configuration (so one file is enough to evaluate it).
+public struct CheckpointFile: Sendable {
+    static let format = "swift-diffusion-ql/checkpoint-v1"
+
+    public let path: String
+    public let config: TrainingConfig
+    public let epoch: Int
+    public let step: Int
+    let file: SafetensorsFile
+
+    /// Reads and checks the header and configuration; tensors are read when loaded.
+    public static func read(contentsOf path: String) throws -> CheckpointFile {
+        let file = try SafetensorsFile.read(contentsOf: path)
+        guard let format = file.metadata["format"] else {
+            throw CheckpointError.foreign(path: path, reason: "its metadata has no 'format' entry")
+        }
+        guard format == Self.format else {
+            throw CheckpointError.foreign(path: path, reason: "format '\(format)', expected '\(Self.format)'")
+        }
+        guard let epoch = file.metadata["epoch"].flatMap({ Int($0) }), let step = file.metadata["step"].flatMap({ Int($0) }) else {
+            throw CheckpointError.foreign(path: path, reason: "metadata 'epoch' or 'step' missing or not a number")
+        }
+        let config: TrainingConfig
+        do {
+            config = try TrainingConfig.decode(json: file.metadata["config"] ?? "")
+        } catch {
+            throw CheckpointError.badConfig(path: path, reason: "\(error)")
+        }
+        let problems = config.problems()
+        guard problems.isEmpty else { throw CheckpointError.badConfig(path: path, reason: problems.joined(separator: "; ")) }
+        return CheckpointFile(path: path, config: config, epoch: epoch, step: step, file: file)
+    }
+
+    /// Writes the trainer's four networks (and the actor's schedule buffers, as the reference's
+    /// state_dict has them) atomically.
+    static func write(_ trainer: Trainer, epoch: Int, extraTensors: [NamedTensor] = [], extraMetadata: [String: String] = [:],
+                      to path: String) throws {
+        var tensors = extraTensors
+        let networks: [(CheckpointNetwork, Parameters)] = [
+            (.actor, trainer.actor.parameters), (.emaActor, trainer.emaActor.parameters),
+            (.critic, trainer.critic.parameters), (.criticTarget, trainer.criticTarget.parameters),
+        ]
+        for (network, parameters) in networks {
+            for tensor in parameters.tensors {
+                tensors.append(NamedTensor(name: network.prefix + tensor.name, shape: tensor.shape, values: parameters.values(of: tensor)))
+            }
+        }
+        for (name, values) in trainer.actor.schedule.namedBuffers {
+            tensors.append(NamedTensor(name: CheckpointNetwork.actor.prefix + name, shape: [values.count], values: values.map(Float.init)))
+        }
+        var metadata = extraMetadata
+        metadata["format"] = format
+        metadata["epoch"] = String(epoch)
+        metadata["step"] = String(trainer.step)
+        metadata["config"] = try trainer.config.encodedJSON()
+        try SafetensorsFile.write(tensors, metadata: metadata, to: path)
+    }
+
+    /// Overwrites `parameters` with the stored network, checking every tensor's shape and finiteness.
+    public func load(_ network: CheckpointNetwork, into parameters: Parameters) throws {
+        for tensor in parameters.tensors {
+            let stored = try file.tensor(network.prefix + tensor.name, shape: tensor.shape)
+            parameters.setValues(of: tensor, to: stored.values)
+        }
+        if network == .actor { try checkScheduleBuffers() }
+    }
+
+    /// A policy holding the stored actor or EMA actor, sized for batches of `capacity` rows.
+    public func policy(_ network: CheckpointNetwork = .actor, capacity: Int) throws -> DiffusionPolicy {
+        precondition(network.isPolicy, "\(network) is not a policy")
+        var unused = SeededGenerator(seed: 0)
+        let policy = DiffusionPolicy(stateDimension: config.stateDimension, actionDimension: config.actionDimension,
+                                     maxAction: config.maxAction, schedule: NoiseSchedule(config.schedule, steps: config.diffusionSteps),
+                                     hiddenWidth: config.hiddenWidth, capacity: capacity, generator: &unused)
+        try load(network, into: policy.parameters)
+        return policy
+    }
+
+    /// A critic holding the stored critic or target critic, sized for batches of `capacity` rows.
+    public func critic(_ network: CheckpointNetwork = .criticTarget, capacity: Int) throws -> Critic {
+        precondition(!network.isPolicy, "\(network) is not a critic")
+        var unused = SeededGenerator(seed: 0)
+        let critic = Critic(stateDimension: config.stateDimension, actionDimension: config.actionDimension,
+                            hiddenWidth: config.hiddenWidth, capacity: capacity, generator: &unused)
+        try load(network, into: critic.parameters)
+        return critic
+    }
+
+    /// The paper's evaluation actor: the online actor's candidates scored by the target critic.
+    public func actionSelector(maxStates: Int, candidates: Int = 50, rule: ActionSelector.Rule = .softmax) throws -> ActionSelector {
+        let rows = maxStates * candidates
+        return ActionSelector(actor: try policy(.actor, capacity: rows), critic: try critic(.criticTarget, capacity: rows),
+                              candidates: candidates, rule: rule)
+    }
+
+    /// Throws unless the networks fit a task with these dimensions.
+    public func requireDimensions(state: Int, action: Int) throws {
+        if config.stateDimension != state {
+            throw CheckpointError.dimensionMismatch(path: path, what: "state dimension", checkpoint: config.stateDimension, task: state)
+        }
+        if config.actionDimension != action {
+            throw CheckpointError.dimensionMismatch(path: path, what: "action dimension", checkpoint: config.actionDimension, task: action)
+        }
+    }
+
+    public func tensor(_ name: String, shape: [Int]) throws -> [Float] {
+        try file.tensor(name, shape: shape).values
+    }
+
+    private func checkScheduleBuffers() throws {
+        let schedule = NoiseSchedule(config.schedule, steps: config.diffusionSteps)
+        for (name, expected) in schedule.namedBuffers {
+            let fullName = CheckpointNetwork.actor.prefix + name
+            let stored = try file.tensor(fullName, shape: [expected.count], requireFinite: false).values
+            for (value, reference) in zip(stored, expected) where !(abs(Double(value) - reference) <= 1e-5 * max(1, abs(reference))) {
+                throw CheckpointError.scheduleMismatch(path: path, name: fullName)
+            }
+        }
+    }
+}
+
+extension TrainingConfig {
+    /// The configuration as JSON with snake_case keys and sorted, so equal configs give equal text.
+    public func encodedJSON() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    public static func decode(json: String) throws -> TrainingConfig {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(TrainingConfig.self, from: Data(json.utf8))
+    }
+}

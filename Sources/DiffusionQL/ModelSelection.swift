@@ -1,0 +1,39 @@
+/// A checkpoint with the mean behaviour-cloning loss L_d of the epochs it closes.
+public struct CheckpointLoss: Sendable, Equatable {
+    public var epoch: Int
+    /// Mean L_d over the epochs after the previous checkpoint up to this one, as the reference
+    /// averages the loss between two evaluations.
+    public var meanBCLoss: Double
+
+    public init(epoch: Int, meanBCLoss: Double) {
+        self.epoch = epoch
+        self.meanBCLoss = meanBCLoss
+    }
+}
+
+/// Offline model selection (the paper's Section 6): rank the checkpoints by their mean L_d and take
+/// the one at position `topK` (0 = lowest loss). This is the rule the paper describes; the reference
+/// code's `argsort(x) == k` mask computes something else.
+public enum OfflineSelection {
+    /// Each checkpoint epoch with the mean L_d of its block of epochs; checkpoints whose block has no
+    /// logged epoch are left out.
+    public static func checkpointLosses(metrics: [EpochMetrics], checkpointEpochs: [Int]) -> [CheckpointLoss] {
+        var previous = 0
+        var result: [CheckpointLoss] = []
+        for epoch in checkpointEpochs.sorted() {
+            let block = metrics.filter { $0.epoch > previous && $0.epoch <= epoch }
+            previous = epoch
+            guard !block.isEmpty else { continue }
+            result.append(CheckpointLoss(epoch: epoch, meanBCLoss: block.map(\.bcLoss).reduce(0, +) / Double(block.count)))
+        }
+        return result
+    }
+
+    /// The chosen checkpoint: the `topK`-th lowest mean L_d (the highest rank there is when fewer
+    /// checkpoints exist); nil without checkpoints. Ties keep the earlier epoch first.
+    public static func choose(_ losses: [CheckpointLoss], topK: Int) -> CheckpointLoss? {
+        guard !losses.isEmpty else { return nil }
+        let ranked = losses.enumerated().sorted { ($0.element.meanBCLoss, $0.offset) < ($1.element.meanBCLoss, $1.offset) }
+        return ranked[min(max(topK, 0), ranked.count - 1)].element
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import NeuralNet
+import SeededRandom
+
+/// Where a training run is, for a progress display.
+public struct TrainingProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    /// Gradient steps taken in this process and in the whole run.
+    public var step: Int
+    public var totalSteps: Int
+    /// The last finished epoch's means.
+    public var lastEpoch: EpochMetrics?
+}
+
+/// A Diffusion-QL run in its folder: trains epoch by epoch, logs each epoch's means, saves a
+/// checkpoint every `saveEvery` epochs and the resume state after every epoch. Opening a folder
+/// that already holds the run resumes it, and the resumed run continues exactly as an
+/// uninterrupted one would have.
+public final class TrainingRun {
+    public let folder: RunFolder
+    public let trainer: Trainer
+    public let data: Transitions
+    public private(set) var metrics: [EpochMetrics]
+    public private(set) var completedEpochs: Int
+    /// Whether this run continued from a saved state.
+    public let resumed: Bool
+
+    public init(folder: RunFolder, config: TrainingConfig, data: Transitions) throws {
+        guard data.stateDimension == config.stateDimension, data.actionDimension == config.actionDimension else {
+            throw TrainingError.datasetMismatch("the dataset has states of \(data.stateDimension) and actions of "
+                + "\(data.actionDimension) values; the run \(config.task) needs \(config.stateDimension) and \(config.actionDimension)")
+        }
+        self.folder = folder
+        self.data = data
+        trainer = try Trainer(config: config)
+        if folder.holdsRun {
+            try Self.requireCompatible(folder.readConfig(), config, folder: folder)
+        }
+        try folder.writeConfig(config)
+        if FileManager.default.fileExists(atPath: folder.resumePath) {
+            let completed = try Self.restore(trainer, from: folder.resumePath)
+            completedEpochs = completed
+            metrics = try folder.readMetrics().filter { $0.epoch <= completed }
+            resumed = true
+        } else {
+            completedEpochs = 0
+            metrics = []
+            resumed = false
+        }
+    }
+
+    /// Trains until `config.epochs` (or an earlier `untilEpoch`). A non-finite loss stops it with an
+    /// error naming the step and the last saved checkpoint, which is left as it was.
+    public func train(untilEpoch: Int? = nil, progress: ((TrainingProgress) -> Void)? = nil) throws {
+        let config = trainer.config
+        while completedEpochs < min(untilEpoch ?? config.epochs, config.epochs) {
+            let epoch = completedEpochs + 1
+            var sums = [Double](repeating: 0, count: 6)
+            for _ in 0..<config.stepsPerEpoch {
+                let losses: StepLosses
+                do {
+                    losses = try trainer.step(on: data)
+                } catch let TrainingError.nonFiniteLoss(name, value, step, _) {
+                    let saved = folder.checkpointEpochs().last.map { folder.checkpointPath(epoch: $0) }
+                    throw TrainingError.nonFiniteLoss(name: name, value: value, step: step, lastCheckpoint: saved)
+                }
+                for (index, value) in [losses.bcLoss, losses.qLoss, losses.criticLoss, losses.actorLoss,
+                                       losses.actorGradientNorm, losses.criticGradientNorm].enumerated() {
+                    sums[index] += Double(value)
+                }
+                progress?(TrainingProgress(epoch: epoch, epochs: config.epochs, step: trainer.step,
+                                           totalSteps: config.totalSteps, lastEpoch: metrics.last))
+            }
+            let means = sums.map { $0 / Double(config.stepsPerEpoch) }
+            metrics.append(EpochMetrics(
+                epoch: epoch, step: trainer.step, bcLoss: means[0], qLoss: means[1], criticLoss: means[2], actorLoss: means[3],
+                actorLearningRate: Double(trainer.actorOptimizer.learningRate),
+                criticLearningRate: Double(trainer.criticOptimizer.learningRate),
+                actorGradientNorm: means[4], criticGradientNorm: means[5]))
+            try save(epoch: epoch)
+            completedEpochs = epoch
+        }
+    }
+
+    /// Metrics first, then the checkpoint, then the resume state: a run killed in between resumes
+    /// from the previous state and rewrites the same files with the same bytes.
+    private func save(epoch: Int) throws {
+        try folder.writeMetrics(metrics)
+        if epoch % trainer.config.saveEvery == 0 || epoch == trainer.config.epochs {
+            try CheckpointFile.write(trainer, epoch: epoch, to: folder.checkpointPath(epoch: epoch))
+        }
+        var optimizerTensors: [NamedTensor] = []
+        var metadata = ["generator": trainer.generator.snapshot]
+        for (name, optimizer) in [("actor_optimizer", trainer.actorOptimizer), ("critic_optimizer", trainer.criticOptimizer)] {
+            optimizerTensors.append(NamedTensor(name: name + ".exp_avg", shape: [optimizer.parameters.count],
+                                                values: optimizer.firstMoment.array))
+            optimizerTensors.append(NamedTensor(name: name + ".exp_avg_sq", shape: [optimizer.parameters.count],
+                                                values: optimizer.secondMoment.array))
+            metadata[name + ".step"] = String(optimizer.step)
+        }
+        try CheckpointFile.write(trainer, epoch: epoch, extraTensors: optimizerTensors, extraMetadata: metadata,
+                                 to: folder.resumePath)
+    }
+
+    /// Loads every network, both optimizers and the random stream; returns the completed epochs.
+    private static func restore(_ trainer: Trainer, from path: String) throws -> Int {
+        let file = try CheckpointFile.read(contentsOf: path)
+        let networks: [(CheckpointNetwork, Parameters)] = [
+            (.actor, trainer.actor.parameters), (.emaActor, trainer.emaActor.parameters),
+            (.critic, trainer.critic.parameters), (.criticTarget, trainer.criticTarget.parameters),
+        ]
+        for (network, parameters) in networks { try file.load(network, into: parameters) }
+        for (name, optimizer) in [("actor_optimizer", trainer.actorOptimizer), ("critic_optimizer", trainer.criticOptimizer)] {
+            guard let step = file.file.metadata[name + ".step"].flatMap({ Int($0) }) else {
+                throw RunFolderError.badFile(path: path, reason: "metadata '\(name).step' missing")
+            }
+            let shape = [optimizer.parameters.count]
+            optimizer.restore(step: step, firstMoment: try file.tensor(name + ".exp_avg", shape: shape),
+                              secondMoment: try file.tensor(name + ".exp_avg_sq", shape: shape))
+        }
+        guard let generator = file.file.metadata["generator"].flatMap(SeededGenerator.init(snapshot:)) else {
+            throw RunFolderError.badFile(path: path, reason: "metadata 'generator' missing or malformed")
+        }
+        trainer.generator = generator
+        trainer.step = file.step
+        return file.epoch
+    }
+
+    /// A run may be extended (more epochs, another save interval) but not changed.
+    private static func requireCompatible(_ stored: TrainingConfig, _ requested: TrainingConfig, folder: RunFolder) throws {
+        var comparable = requested
+        if !stored.learningRateDecay {
+            comparable.epochs = stored.epochs
+        }
+        comparable.saveEvery = stored.saveEvery
+        comparable.dataset = stored.dataset
+        if let storedData = stored.dataset, let requestedData = requested.dataset,
+           storedData.checksum != requestedData.checksum || storedData.transitions != requestedData.transitions {
+            throw RunFolderError.datasetMismatch(
+                path: folder.path, reason: "it had \(storedData.transitions) transitions (checksum \(storedData.checksum)) "
+                    + "from \(storedData.path); this dataset has \(requestedData.transitions) (checksum \(requestedData.checksum))")
+        }
+        guard comparable != stored else { return }
+        let mirrorStored = Mirror(reflecting: stored), mirrorRequested = Mirror(reflecting: comparable)
+        let differing = zip(mirrorStored.children, mirrorRequested.children)
+            .filter { "\($0.value)" != "\($1.value)" }
+            .compactMap(\.0.label)
+        throw RunFolderError.configMismatch(path: folder.path, fields: differing)
+    }
+}

@@ -1,0 +1,194 @@
+import DiffusionQL
+import Foundation
+import NeuralNet
+import SeededRandom
+import Testing
+
+@Suite struct RunFolderTests {
+    func contents(_ path: String) -> Data { FileManager.default.contents(atPath: path) ?? Data() }
+
+    @Test func runWritesConfigMetricsCheckpointsAndResumeState() throws {
+        let folder = RunFolder(path: SmallRun.temporaryFolder())
+        let run = try TrainingRun(folder: folder, config: SmallRun.config(), data: SmallRun.data())
+        #expect(!run.resumed)
+        try run.train()
+        #expect(folder.checkpointEpochs() == [2, 4])
+        #expect(try folder.readConfig() == SmallRun.config())
+        let metrics = try folder.readMetrics()
+        #expect(metrics.map(\.epoch) == [1, 2, 3, 4])
+        #expect(metrics.map(\.step) == [5, 10, 15, 20])
+        #expect(metrics == run.metrics)
+        #expect(metrics.allSatisfy { $0.bcLoss > 0 && $0.criticLoss > 0 && $0.actorLearningRate == Double(Float(3e-4)) })
+        let checkpoint = try CheckpointFile.read(contentsOf: folder.checkpointPath(epoch: 4))
+        #expect(checkpoint.epoch == 4 && checkpoint.step == 20 && checkpoint.config == SmallRun.config())
+    }
+
+    /// A run stopped after two epochs and resumed ends with the same bytes as one never stopped.
+    @Test func resumedRunMatchesAnUninterruptedOne() throws {
+        let straight = RunFolder(path: SmallRun.temporaryFolder())
+        try TrainingRun(folder: straight, config: SmallRun.config(), data: SmallRun.data()).train()
+
+        let interrupted = RunFolder(path: SmallRun.temporaryFolder())
+        try TrainingRun(folder: interrupted, config: SmallRun.config(), data: SmallRun.data()).train(untilEpoch: 2)
+        // Files a killed process may leave behind past its last resume state: they get rewritten.
+        try Data("partial".utf8).write(to: URL(fileURLWithPath: interrupted.checkpointPath(epoch: 4)))
+        let resumed = try TrainingRun(folder: interrupted, config: SmallRun.config(), data: SmallRun.data())
+        #expect(resumed.resumed && resumed.completedEpochs == 2)
+        try resumed.train()
+
+        for epoch in [2, 4] {
+            #expect(contents(straight.checkpointPath(epoch: epoch)) == contents(interrupted.checkpointPath(epoch: epoch)))
+        }
+        #expect(contents(straight.metricsPath) == contents(interrupted.metricsPath))
+        #expect(contents(straight.resumePath) == contents(interrupted.resumePath))
+    }
+
+    @Test func resumingWithAnotherConfigurationOrDatasetIsRefused() throws {
+        let folder = RunFolder(path: SmallRun.temporaryFolder())
+        var config = SmallRun.config()
+        config.dataset = DatasetIdentity(path: "a.hdf5", transitions: SmallRun.data())
+        try TrainingRun(folder: folder, config: config, data: SmallRun.data()).train()
+        var other = config
+        other.eta = 2.5
+        other.batchSize = 16
+        #expect {
+            try TrainingRun(folder: folder, config: other, data: SmallRun.data())
+        } throws: { error in
+            guard case let RunFolderError.configMismatch(_, fields) = error else { return false }
+            return fields == ["batchSize", "eta"]
+        }
+        let otherData = SmallRun.data(rewardScale: 2)
+        var otherDataConfig = config
+        otherDataConfig.dataset = DatasetIdentity(path: "b.hdf5", transitions: otherData)
+        #expect(throws: RunFolderError.self) {
+            try TrainingRun(folder: folder, config: otherDataConfig, data: otherData)
+        }
+        // More epochs on the same data extend the run.
+        var longer = config
+        longer.epochs = 6
+        let extended = try TrainingRun(folder: folder, config: longer, data: SmallRun.data())
+        #expect(extended.resumed && extended.completedEpochs == 4)
+    }
+
+    /// A loss that overflows stops training at its step and leaves the last checkpoint untouched.
+    @Test func nonFiniteLossStopsAndKeepsTheLastCheckpoint() throws {
+        let folder = RunFolder(path: SmallRun.temporaryFolder())
+        var config = SmallRun.config()
+        config.epochs = 2
+        try TrainingRun(folder: folder, config: config, data: SmallRun.data()).train()
+        let saved = contents(folder.checkpointPath(epoch: 2))
+        config.epochs = 4
+        let poisoned = SmallRun.data(rewardScale: 1e37)
+        let run = try TrainingRun(folder: folder, config: config, data: poisoned)
+        #expect {
+            try run.train()
+        } throws: { error in
+            guard case let TrainingError.nonFiniteLoss(name, _, step, last) = error else { return false }
+            return name == "critic loss" && step == 10 && last == folder.checkpointPath(epoch: 2)
+                && "\(error)".contains("gradient step 11") && "\(error)".contains("epoch_0002.safetensors")
+        }
+        #expect(contents(folder.checkpointPath(epoch: 2)) == saved)
+        #expect(folder.checkpointEpochs() == [2])
+    }
+
+    @Test func checkpointLoadsBackIntoEqualNetworks() throws {
+        let folder = RunFolder(path: SmallRun.temporaryFolder())
+        var config = SmallRun.config()
+        config.epochs = 2
+        let run = try TrainingRun(folder: folder, config: config, data: SmallRun.data())
+        try run.train()
+        let file = try CheckpointFile.read(contentsOf: folder.checkpointPath(epoch: 2))
+        #expect(try file.policy(.actor, capacity: 1).parameters.values.array == run.trainer.actor.parameters.values.array)
+        #expect(try file.policy(.emaActor, capacity: 1).parameters.values.array == run.trainer.emaActor.parameters.values.array)
+        #expect(try file.critic(.critic, capacity: 1).parameters.values.array == run.trainer.critic.parameters.values.array)
+        #expect(try file.critic(.criticTarget, capacity: 1).parameters.values.array
+            == run.trainer.criticTarget.parameters.values.array)
+        try file.requireDimensions(state: 3, action: 2)
+        #expect {
+            try file.requireDimensions(state: 11, action: 2)
+        } throws: { "\($0)".contains("state dimension is 3, the task's is 11") && "\($0)".contains("epoch_0002") }
+    }
+
+    @Test func badCheckpointsNameTheFileAndTensor() throws {
+        let folder = RunFolder(path: SmallRun.temporaryFolder())
+        var config = SmallRun.config()
+        config.epochs = 2
+        try TrainingRun(folder: folder, config: config, data: SmallRun.data()).train()
+        let path = folder.checkpointPath(epoch: 2)
+        let bytes = contents(path)
+
+        let truncated = folder.path + "/truncated.safetensors"
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
+        #expect { try CheckpointFile.read(contentsOf: truncated) } throws: { "\($0)".contains("truncated.safetensors") }
+
+        let foreign = folder.path + "/foreign.safetensors"
+        try SafetensorsFile.write([NamedTensor(name: "w", shape: [1], values: [1])], metadata: [:], to: foreign)
+        #expect { try CheckpointFile.read(contentsOf: foreign) } throws: { error in
+            "\(error)".contains("foreign.safetensors") && "\(error)".contains("not a Diffusion-QL checkpoint")
+        }
+
+        let text = folder.path + "/notes.safetensors"
+        try Data("hello, world, this is not a checkpoint".utf8).write(to: URL(fileURLWithPath: text))
+        #expect(throws: SafetensorsError.self) { try CheckpointFile.read(contentsOf: text) }
+
+        // A file whose networks are narrower than its configuration says: the first tensor is named.
+        let original = try CheckpointFile.read(contentsOf: path)
+        var wider = original.config
+        wider.hiddenWidth = 32
+        let mislabeled = folder.path + "/mislabeled.safetensors"
+        let source = try SafetensorsFile.read(contentsOf: path)
+        var metadata = source.metadata
+        metadata["config"] = try wider.encodedJSON()
+        try SafetensorsFile.write(source.names.map { try source.tensor($0) }, metadata: metadata, to: mislabeled)
+        let file = try CheckpointFile.read(contentsOf: mislabeled)
+        #expect { try file.policy(.actor, capacity: 1) } throws: { error in
+            "\(error)".contains("mislabeled.safetensors") && "\(error)".contains("actor.model.")
+        }
+
+        // A checkpoint missing the target critic says which tensor is absent.
+        let partial = folder.path + "/partial.safetensors"
+        try SafetensorsFile.write(source.names.filter { !$0.hasPrefix("critic_target.") }.map { try source.tensor($0) },
+                                  metadata: source.metadata, to: partial)
+        #expect { try CheckpointFile.read(contentsOf: partial).critic(.criticTarget, capacity: 1) } throws: { error in
+            "\(error)".contains("partial.safetensors") && "\(error)".contains("critic_target.q1_model.0.weight")
+        }
+    }
+
+    @Test func metricsLogWithAGarbledLineIsReported() throws {
+        let folder = RunFolder(path: SmallRun.temporaryFolder())
+        var config = SmallRun.config()
+        config.epochs = 1
+        try TrainingRun(folder: folder, config: config, data: SmallRun.data()).train()
+        var text = try String(contentsOfFile: folder.metricsPath, encoding: .utf8)
+        text += "2,10,abc\n"
+        try text.write(toFile: folder.metricsPath, atomically: true, encoding: .utf8)
+        #expect { try folder.readMetrics() } throws: { "\($0)".contains("metrics.csv") && "\($0)".contains("line 3") }
+    }
+}
+
+@Suite struct OfflineSelectionTests {
+    static func metrics(_ losses: [Double]) -> [EpochMetrics] {
+        losses.enumerated().map { index, loss in
+            EpochMetrics(epoch: index + 1, step: (index + 1) * 10, bcLoss: loss, qLoss: 0, criticLoss: 0, actorLoss: loss,
+                         actorLearningRate: 3e-4, criticLearningRate: 3e-4, actorGradientNorm: 1, criticGradientNorm: 1)
+        }
+    }
+
+    @Test func blocksAverageTheEpochsSinceThePreviousCheckpoint() {
+        let losses = OfflineSelection.checkpointLosses(metrics: Self.metrics([4, 2, 3, 1, 5, 6]), checkpointEpochs: [2, 4, 6])
+        #expect(losses == [CheckpointLoss(epoch: 2, meanBCLoss: 3), CheckpointLoss(epoch: 4, meanBCLoss: 2),
+                           CheckpointLoss(epoch: 6, meanBCLoss: 5.5)])
+    }
+
+    /// Mean losses [0.30, 0.10, 0.20, 0.40]: argsort = [1, 2, 0, 3], so the intended argsort[k] gives
+    /// epochs 20, 30, 10, 40 for k = 0...3. The reference's mask `argsort == k` would, for k = 1, pick
+    /// index 0 (epoch 10, the third lowest loss).
+    @Test func topKIsTheKthLowestLoss() {
+        let losses = [0.3, 0.1, 0.2, 0.4].enumerated().map { CheckpointLoss(epoch: ($0.offset + 1) * 10, meanBCLoss: $0.element) }
+        #expect(OfflineSelection.choose(losses, topK: 0)?.epoch == 20)
+        #expect(OfflineSelection.choose(losses, topK: 1)?.epoch == 30)
+        #expect(OfflineSelection.choose(losses, topK: 2)?.epoch == 10)
+        #expect(OfflineSelection.choose(losses, topK: 9)?.epoch == 40)
+        #expect(OfflineSelection.choose([], topK: 0) == nil)
+    }
+}
