@@ -47,18 +47,20 @@ public final class Critic {
     }
 
     /// Backpropagates d loss / d Q1 and d loss / d Q2 (either may be nil) through the last `values`:
-    /// accumulates parameter gradients, and adds d loss / d action to `actionGradient` when given.
+    /// accumulates parameter gradients (unless `parameterGradients` is false, as for the actor's Q
+    /// term, which moves only the actor), and adds d loss / d action to `actionGradient` when given.
     public func backward(q1Gradient: UnsafePointer<Float>?, q2Gradient: UnsafePointer<Float>?,
-                         actionGradient: UnsafeMutablePointer<Float>? = nil) {
-        backward(q1, tape: tape1, gradient: q1Gradient, actionGradient: actionGradient)
-        backward(q2, tape: tape2, gradient: q2Gradient, actionGradient: actionGradient)
+                         actionGradient: UnsafeMutablePointer<Float>? = nil, parameterGradients: Bool = true) {
+        backward(q1, tape: tape1, gradient: q1Gradient, actionGradient: actionGradient, parameterGradients: parameterGradients)
+        backward(q2, tape: tape2, gradient: q2Gradient, actionGradient: actionGradient, parameterGradients: parameterGradients)
     }
 
     private func backward(_ network: MLP, tape: MLPTape, gradient: UnsafePointer<Float>?,
-                          actionGradient: UnsafeMutablePointer<Float>?) {
+                          actionGradient: UnsafeMutablePointer<Float>?, parameterGradients: Bool) {
         guard let gradient else { return }
         network.backward(gradient, tape: tape, parameters: parameters,
-                         inputGradient: actionGradient == nil ? nil : inputGradient.pointer)
+                         inputGradient: actionGradient == nil ? nil : inputGradient.pointer,
+                         parameterGradients: parameterGradients)
         guard let actionGradient else { return }
         let width = stateDimension + actionDimension
         for row in 0..<tape.rowsRecorded {

@@ -202,7 +202,7 @@ public final class Trainer {
             newActionGradient.fill(0)
             critic.backward(q1Gradient: numeratorIsQ1 ? q1Gradient.pointer : nil,
                             q2Gradient: numeratorIsQ1 ? nil : q1Gradient.pointer,
-                            actionGradient: newActionGradient.pointer)
+                            actionGradient: newActionGradient.pointer, parameterGradients: false)
             actor.backwardThroughSample(newActionGradient.pointer)
         }
         let norm = clip(actor.parameters)

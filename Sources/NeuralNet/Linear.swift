@@ -29,22 +29,29 @@ public struct Linear: Sendable {
                   b: values + weight.offset, ldb: inputs, beta: 1, c: y, ldc: outputs)
     }
 
-    /// Accumulates dW += dyᵀ x and db += Σ_rows dy; writes dx = dy W when `dx` is given.
+    /// Accumulates dW += dyᵀ x and db += Σ_rows dy when `gradients` is given; writes dx = dy W when
+    /// `dx` is given.
     @inline(__always)
     func backward(
         _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>?,
-        values: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>
+        values: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>?
     ) {
+        if let gradients { accumulateGradients(x, dy, rows: rows, into: gradients) }
+        if let dx {
+            BLAS.gemm(m: rows, n: inputs, k: outputs, a: dy, lda: outputs, b: values + weight.offset, ldb: inputs,
+                      beta: 0, c: dx, ldc: inputs)
+        }
+    }
+
+    @inline(__always)
+    private func accumulateGradients(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, rows: Int,
+                                     into gradients: UnsafeMutablePointer<Float>) {
         BLAS.gemm(transposeA: true, m: outputs, n: inputs, k: rows, a: dy, lda: outputs, b: x, ldb: inputs,
                   beta: 1, c: gradients + weight.offset, ldc: inputs)
         let db = gradients + bias.offset
         for row in 0..<rows {
             let r = dy + row * outputs
             for j in 0..<outputs { db[j] += r[j] }
-        }
-        if let dx {
-            BLAS.gemm(m: rows, n: inputs, k: outputs, a: dy, lda: outputs, b: values + weight.offset, ldb: inputs,
-                      beta: 0, c: dx, ldc: inputs)
         }
     }
 }

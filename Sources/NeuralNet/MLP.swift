@@ -50,11 +50,12 @@ public struct MLP: Sendable {
     }
 
     /// Backpropagates `outputGradient` (rows × outputs) through the pass recorded in `tape`:
-    /// accumulates parameter gradients into `parameters.gradients` and, when `inputGradient` is given,
-    /// writes the gradient with respect to the input (rows × inputs) there.
+    /// accumulates parameter gradients into `parameters.gradients` (unless `parameterGradients` is
+    /// false, when only the input gradient is wanted) and, when `inputGradient` is given, writes the
+    /// gradient with respect to the input (rows × inputs) there.
     public func backward(
         _ outputGradient: UnsafePointer<Float>, tape: MLPTape, parameters: Parameters,
-        inputGradient: UnsafeMutablePointer<Float>? = nil
+        inputGradient: UnsafeMutablePointer<Float>? = nil, parameterGradients: Bool = true
     ) {
         let rows = tape.rows
         var dy = tape.gradientA.pointer
@@ -68,7 +69,8 @@ public struct MLP: Sendable {
             }
             let x = index == 0 ? tape.input.pointer : layerOutput(index - 1, tape)
             let dx = index == 0 ? inputGradient : spare
-            layer.backward(x, dy, rows: rows, dx: dx, values: parameters.values.pointer, gradients: parameters.gradients.pointer)
+            layer.backward(x, dy, rows: rows, dx: dx, values: parameters.values.pointer,
+                           gradients: parameterGradients ? parameters.gradients.pointer : nil)
             swap(&dy, &spare)
         }
     }

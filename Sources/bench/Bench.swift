@@ -1,13 +1,14 @@
 import ArgumentParser
 import Benchmarks
 import CommandLineOptions
+import NeuralNet
 
 @main
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Speed figures, each as a ratio to this machine's own ceiling measured in the same run.",
         discussion: "Build with -c release: swift run -c release bench envs",
-        subcommands: [Envs.self, Lifetimes.self])
+        subcommands: [Envs.self, Lifetimes.self, Train.self, Act.self])
 }
 
 struct Envs: ParsableCommand {
@@ -41,5 +42,32 @@ struct Lifetimes: ParsableCommand {
 
     func run() throws {
         print(try LifetimeBenchmark(models: try models.locate(), pairs: pairs).report())
+    }
+}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Milliseconds per Diffusion-QL training step (hopper dimensions, batch 256, N = 5), with and without max-Q backup.")
+
+    @Option(help: "Timed steps; the median is reported.")
+    var repeats = 30
+
+    func run() throws {
+        let benchmark = TrainingBenchmark(repeats: repeats)
+        let figures = [try benchmark.trainStep(maxQBackup: false), try benchmark.trainStep(maxQBackup: true)]
+        print(TrainingBenchmark.report(figures, sgemm: TrainingBenchmark.sgemmGFLOPS(), threads: BLAS.threads))
+    }
+}
+
+struct Act: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Milliseconds per acting call: 50 candidates sampled and scored by the critic (hopper dimensions).")
+
+    @Option(help: "Timed calls; the median is reported.")
+    var repeats = 300
+
+    func run() throws {
+        let figures = [try TrainingBenchmark(repeats: repeats).act()]
+        print(TrainingBenchmark.report(figures, sgemm: TrainingBenchmark.sgemmGFLOPS(), threads: BLAS.threads))
     }
 }

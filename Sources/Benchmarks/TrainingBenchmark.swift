@@ -1,0 +1,124 @@
+import DiffusionQL
+import Foundation
+import NeuralNet
+import SeededRandom
+
+/// Milliseconds per Diffusion-QL training step and per acting call, with the dense-layer FLOPs each
+/// needs and the GFLOP/s achieved, against a large sgemm measured in the same run.
+public struct TrainingBenchmark {
+    public struct Figure: Sendable {
+        public let name: String
+        /// Median milliseconds per call.
+        public let milliseconds: Double
+        /// Multiply-adds of the dense layers × 2 (activations and the rest not counted).
+        public let flops: Double
+        public var gflops: Double { flops / milliseconds / 1e6 }
+    }
+
+    /// Hopper's dimensions and the paper's networks and batch.
+    public let config: TrainingConfig
+    public let repeats: Int
+
+    public init(stateDimension: Int = 11, actionDimension: Int = 3, repeats: Int) {
+        var config = TrainingConfig(task: "hopper-medium-v2", stateDimension: stateDimension, actionDimension: actionDimension)
+        config.gradientNormClip = 9
+        self.config = config
+        self.repeats = repeats
+    }
+
+    /// GFLOP/s of a 2048³ sgemm on all of BLAS's threads: the ceiling the figures are compared with.
+    public static func sgemmGFLOPS(size: Int = 2048) -> Double {
+        let a = FloatBuffer(GradientFreeRandom.values(size * size, seed: 1))
+        let b = FloatBuffer(GradientFreeRandom.values(size * size, seed: 2))
+        let c = FloatBuffer(count: size * size)
+        let seconds = bestSeconds(repeats: 5) {
+            BLAS.gemm(m: size, n: size, k: size, a: a.pointer, lda: size, b: b.pointer, ldb: size, beta: 0, c: c.pointer, ldc: size)
+        }
+        return 2 * pow(Double(size), 3) / seconds / 1e9
+    }
+
+    public func trainStep(maxQBackup: Bool) throws -> Figure {
+        var config = self.config
+        config.maxQBackup = maxQBackup
+        let trainer = try Trainer(config: config)
+        let data = try syntheticData(rows: 10_000)
+        for _ in 0..<3 { try trainer.step(on: data) }
+        let milliseconds = try median { try trainer.step(on: data) }
+        return Figure(name: maxQBackup ? "train step, max-Q backup" : "train step", milliseconds: milliseconds,
+                      flops: 2 * trainStepMACs(config))
+    }
+
+    public func act(candidates: Int = 50) throws -> Figure {
+        var generator = SeededGenerator(seed: 1)
+        let schedule = NoiseSchedule(config.schedule, steps: config.diffusionSteps)
+        let actor = DiffusionPolicy(stateDimension: config.stateDimension, actionDimension: config.actionDimension,
+                                    maxAction: 1, schedule: schedule, capacity: candidates, generator: &generator)
+        let critic = Critic(stateDimension: config.stateDimension, actionDimension: config.actionDimension,
+                            capacity: candidates, generator: &generator)
+        let selector = ActionSelector(actor: actor, critic: critic, candidates: candidates)
+        let state = GradientFreeRandom.values(config.stateDimension, seed: 3)
+        var action = [Float](repeating: 0, count: config.actionDimension)
+        for _ in 0..<10 { selector.selectActions(states: state, rows: 1, generators: &generator, into: &action) }
+        let milliseconds = median { selector.selectActions(states: state, rows: 1, generators: &generator, into: &action) }
+        let macs = Double(config.diffusionSteps * candidates) * noiseModelMACs + Double(candidates) * 2 * qNetworkMACs
+        return Figure(name: "act (\(candidates) candidates)", milliseconds: milliseconds, flops: 2 * macs)
+    }
+
+    /// The figures as a table, each GFLOP/s also as a fraction of the sgemm ceiling.
+    public static func report(_ figures: [Figure], sgemm: Double, threads: Int) -> String {
+        var lines = ["large sgemm (2048³, \(threads) BLAS threads): \(String(format: "%.1f", sgemm)) GFLOP/s",
+                     "call                         median ms   GFLOP/call   GFLOP/s   of sgemm"]
+        for figure in figures {
+            lines.append(figure.name.padding(toLength: 28, withPad: " ", startingAt: 0)
+                + String(format: "%10.2f %12.3f %9.1f %9.0f%%", figure.milliseconds, figure.flops / 1e9, figure.gflops,
+                         100 * figure.gflops / sgemm))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private var noiseModelMACs: Double {
+        let a = config.actionDimension, s = config.stateDimension, h = config.hiddenWidth
+        return Double(16 * 32 + 32 * 16 + (a + 16 + s) * h + 2 * h * h + h * a)
+    }
+
+    private var qNetworkMACs: Double {
+        let h = config.hiddenWidth
+        return Double((config.stateDimension + config.actionDimension) * h + 2 * h * h + h)
+    }
+
+    /// Forward passes cost one unit, backward passes two (weight and input gradients); the actor's
+    /// Q term backpropagates through one Q network for its input gradient only.
+    private func trainStepMACs(_ config: TrainingConfig) -> Double {
+        let b = Double(config.batchSize), n = Double(config.diffusionSteps)
+        let next = b * Double(config.maxQBackup ? config.maxQBackupSamples : 1)
+        let critic = n * next * noiseModelMACs + next * 2 * qNetworkMACs + 3 * b * 2 * qNetworkMACs
+        let actor = 3 * b * noiseModelMACs + 3 * n * b * noiseModelMACs + b * 2 * qNetworkMACs + b * qNetworkMACs
+        return critic + actor
+    }
+
+    private func syntheticData(rows: Int) throws -> Transitions {
+        let s = config.stateDimension, a = config.actionDimension
+        return try Transitions(
+            stateDimension: s, actionDimension: a, states: GradientFreeRandom.values(rows * s, seed: 4),
+            actions: GradientFreeRandom.values(rows * a, seed: 5).map { $0 / 4 }, rewards: GradientFreeRandom.values(rows, seed: 6),
+            nextStates: GradientFreeRandom.values(rows * s, seed: 7), notDone: [Float](repeating: 1, count: rows))
+    }
+
+    private func median(_ body: () throws -> Void) rethrows -> Double {
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = ContinuousClock.now
+            try body()
+            times.append((ContinuousClock.now - start).inSeconds * 1000)
+        }
+        return times.sorted()[times.count / 2]
+    }
+}
+
+/// Standard normal values from a fixed seed, for inputs whose values do not matter.
+enum GradientFreeRandom {
+    static func values(_ count: Int, seed: UInt64) -> [Float] {
+        var generator = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in Float(generator.normal()) }
+    }
+}
