@@ -14,12 +14,12 @@ public enum Activation: Sendable {
         }
     }
 
-    /// dx = dy * f'(x) for `count` elements (dx may alias dy).
+    /// gradient *= f'(x) for `count` elements, in place (x must not overlap gradient).
     @inline(__always)
-    func backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int) {
+    func backward(_ x: UnsafePointer<Float>, scaling gradient: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
-        case .mish: for i in 0..<count { dx[i] = dy[i] * mishDerivative(x[i]) }
-        case .relu: for i in 0..<count { dx[i] = x[i] > 0 ? dy[i] : 0 }
+        case .mish: for i in 0..<count { gradient[i] *= mishDerivative(x[i]) }
+        case .relu: for i in 0..<count where x[i] <= 0 { gradient[i] = 0 }
         }
     }
 }

@@ -65,7 +65,7 @@ public struct MLP: Sendable {
         for index in stride(from: last, through: 0, by: -1) {
             let layer = layers[index]
             if isActivated(index) {
-                activation.backward(tape.preActivations[index].pointer, dy, dy, count: rows * layer.outputs)
+                activation.backward(tape.preActivations[index].pointer, scaling: dy, count: rows * layer.outputs)
             }
             let x = index == 0 ? tape.input.pointer : layerOutput(index - 1, tape)
             let dx = index == 0 ? inputGradient : spare
