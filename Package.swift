@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, lowest first; a target depends only on targets above it in this list.
 //   CMuJoCo (module map) -> MuJoCo (owning wrapper) -> Environments -> NeuralNet (over CBLAS)
-//   -> DiffusionQL -> Evaluation -> executables
+//   -> DiffusionQL -> Datasets (D4RL HDF5 files, over CHDF5) -> Evaluation -> executables
 //   SeededRandom, Parallel and AtomicFile are leaf utilities shared by every layer above the C modules;
 //   CommandLineOptions holds the options the executables share.
 // The numeric targets are optimized in every configuration: a debug `swift run` or `swift test` then
@@ -35,6 +35,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CMuJoCo", path: "Sources/CMuJoCo"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .target(name: "SeededRandom", swiftSettings: numericSettings),
         .target(name: "Parallel"),
         .target(name: "AtomicFile"),
@@ -43,6 +44,7 @@ let package = Package(
         .target(name: "NeuralNet", dependencies: ["CBLAS", "SeededRandom", "AtomicFile"], swiftSettings: numericSettings),
         .target(name: "DiffusionQL", dependencies: ["NeuralNet", "SeededRandom", "AtomicFile"], swiftSettings: numericSettings),
         .target(name: "Bandit", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom"]),
+        .target(name: "Datasets", dependencies: ["CHDF5", "DiffusionQL", "AtomicFile"]),
         .target(name: "Evaluation", dependencies: ["Environments", "SeededRandom", "AtomicFile"]),
         .target(name: "Benchmarks", dependencies: ["Environments", "Evaluation", "MuJoCo", "Parallel", "NeuralNet", "DiffusionQL"]),
         .target(name: "CommandLineOptions", dependencies: [
@@ -69,5 +71,6 @@ let package = Package(
         .testTarget(name: "DiffusionQLTests", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments"]),
         .testTarget(name: "BanditTests", dependencies: ["Bandit"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "CHDF5"]),
     ]
 )

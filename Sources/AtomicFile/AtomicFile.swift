@@ -13,13 +13,14 @@ public struct AtomicWriteError: Error, Equatable, CustomStringConvertible {
     public var description: String { "\(path): cannot write the file: \(reason)" }
 }
 
-/// Whole-file writes that never leave a partial file: a checkpoint, a metrics log or a report is
-/// either the old version or the new one, even when the process is killed mid-write.
+/// Whole-file writes that never leave a partial file: a checkpoint, a metrics log, a dataset or a
+/// report is either the old version or the new one, even when the process is killed mid-write.
 public enum AtomicFile {
-    /// Writes `data` to a uniquely named temporary in the destination folder (the same file system,
-    /// so the rename is atomic), syncs it, and renames it over `path`; the temporary is removed on
-    /// any failure.
-    public static func write(_ data: Data, to path: String) throws(AtomicWriteError) {
+    /// Lets `writeTemporary` create the new file at a uniquely named temporary path in the
+    /// destination folder (the same file system, so the rename is atomic), syncs it and renames it
+    /// over `path`. On any failure the temporary is removed and `path` is left as it was; errors of
+    /// `writeTemporary` pass through unchanged.
+    public static func replace(_ path: String, writingWith writeTemporary: (String) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let temporary = url.deletingLastPathComponent()
@@ -27,19 +28,38 @@ public enum AtomicFile {
         func failure(_ step: String) -> AtomicWriteError {
             AtomicWriteError(path: path, reason: "\(step): \(String(cString: strerror(errno)))")
         }
-        // 0o666 so that the process umask decides the permissions, as for any newly created file.
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard descriptor >= 0 else { throw failure("cannot create a temporary file in \(folder)") }
         var renamed = false
         defer { if !renamed { unlink(temporary) } }
-        do {
-            defer { close(descriptor) }
-            guard writeAll(data, to: descriptor) else { throw failure("cannot write the data") }
-            guard fsync(descriptor) == 0 else { throw failure("cannot sync \(temporary)") }
-        }
+        try writeTemporary(temporary)
+        let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure("cannot reopen \(temporary)") }
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard synced else { throw failure("cannot sync \(temporary)") }
         guard rename(temporary, url.path) == 0 else { throw failure("cannot rename \(temporary) to it") }
         renamed = true
         syncFolder(folder)
+    }
+
+    /// Writes `data` atomically (see `replace`).
+    public static func write(_ data: Data, to path: String) throws(AtomicWriteError) {
+        do {
+            try replace(path) { temporary in
+                // 0o666 so that the process umask decides the permissions, as for any newly created file.
+                let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+                guard descriptor >= 0 else {
+                    throw AtomicWriteError(path: path, reason: "cannot create \(temporary): \(String(cString: strerror(errno)))")
+                }
+                defer { close(descriptor) }
+                guard writeAll(data, to: descriptor) else {
+                    throw AtomicWriteError(path: path, reason: "cannot write the data: \(String(cString: strerror(errno)))")
+                }
+            }
+        } catch let error as AtomicWriteError {
+            throw error
+        } catch {
+            throw AtomicWriteError(path: path, reason: "\(error)")
+        }
     }
 
     /// Text as UTF-8, atomically.
