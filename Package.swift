@@ -27,6 +27,7 @@ let package = Package(
         .executable(name: "rollout", targets: ["rollout"]),
         .executable(name: "bench", targets: ["bench"]),
         .executable(name: "bandit", targets: ["bandit"]),
+        .executable(name: "train", targets: ["train"]),
         .library(name: "Environments", targets: ["Environments"]),
     ],
     dependencies: [
@@ -44,8 +45,8 @@ let package = Package(
         .target(name: "NeuralNet", dependencies: ["CBLAS", "SeededRandom", "AtomicFile"], swiftSettings: numericSettings),
         .target(name: "DiffusionQL", dependencies: ["NeuralNet", "SeededRandom", "AtomicFile"], swiftSettings: numericSettings),
         .target(name: "Bandit", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom"]),
-        .target(name: "Datasets", dependencies: ["CHDF5", "DiffusionQL", "AtomicFile"]),
-        .target(name: "Evaluation", dependencies: ["Environments", "SeededRandom", "AtomicFile"]),
+        .target(name: "Datasets", dependencies: ["CHDF5", "DiffusionQL", "Environments", "AtomicFile"]),
+        .target(name: "Evaluation", dependencies: ["Environments", "DiffusionQL", "SeededRandom", "AtomicFile"]),
         .target(name: "Benchmarks", dependencies: ["Environments", "Evaluation", "MuJoCo", "Parallel", "NeuralNet", "DiffusionQL"]),
         .target(name: "CommandLineOptions", dependencies: [
             "Environments",
@@ -63,6 +64,10 @@ let package = Package(
             "Bandit", "AtomicFile", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "train", dependencies: [
+            "Datasets", "DiffusionQL", "Environments", "Evaluation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "MuJoCoTests", dependencies: ["MuJoCo"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "MuJoCo", "SeededRandom", "Parallel"]),
         // Finite-difference checking shared by the test targets.
@@ -71,6 +76,6 @@ let package = Package(
         .testTarget(name: "DiffusionQLTests", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments"]),
         .testTarget(name: "BanditTests", dependencies: ["Bandit"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "CHDF5"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "Environments", "CHDF5"]),
     ]
 )

@@ -168,7 +168,7 @@ private func expectError(_ message: String, sourceLocation: SourceLocation = #_s
 }
 
 /// A folder removed with everything in it when the test's value goes away.
-private final class TemporaryFolder {
+final class TemporaryFolder {
     let url: URL
 
     init() throws {

@@ -1,0 +1,85 @@
+import DiffusionQL
+import Environments
+import Foundation
+
+/// Settings of `train` that replace the task preset's.
+public struct TrainingOverrides: Sendable {
+    public var epochs: Int?
+    public var stepsPerEpoch: Int?
+    public var saveEvery: Int?
+    public var seed: UInt64?
+    public var eta: Float?
+    public var gradientNormClip: Float?
+
+    public init() {}
+}
+
+public enum OfflineTrainingError: Error, CustomStringConvertible {
+    case noPreset(task: String)
+
+    public var description: String {
+        switch self {
+        case let .noPreset(task):
+            "the paper's hyperparameter table has no row for \(task); pass --eta and --grad-norm to train it"
+        }
+    }
+}
+
+/// A task, its dataset and the configuration to train Diffusion-QL on it: what `train` prepares
+/// before it opens (or resumes) the run folder.
+public struct OfflineTrainingSetup {
+    public let task: D4RLTask
+    public let datasetPath: String
+    public let dataset: D4RLDataset
+    public let transitions: Transitions
+    public let config: TrainingConfig
+
+    /// Where `collect` writes a task's dataset and `train` looks for it: `datasets/` under the
+    /// current directory, with D4RL's file name (`hopper_medium-replay-v2.hdf5`).
+    public static func defaultDatasetPath(for task: D4RLTask) -> String {
+        "datasets/\(d4rlFileName(task))"
+    }
+
+    /// D4RL names its files with underscores between the words and a dash before the version.
+    static func d4rlFileName(_ task: D4RLTask) -> String {
+        let level = task.dataset.replacingOccurrences(of: "-", with: "_")
+        return "\(task.environment.rawValue)_\(level)-v2.hdf5"
+    }
+
+    /// Reads the dataset (checking it against the task's dimensions) and builds the configuration:
+    /// the task's preset from the paper's table, then `overrides`.
+    public init(task: D4RLTask, datasetPath: String?, overrides: TrainingOverrides) throws {
+        let spec = task.environment.locomotionSpec
+        let path = datasetPath ?? Self.defaultDatasetPath(for: task)
+        let dataset = try D4RLFile.read(path: path)
+        try dataset.requireDimensions(observation: spec.observationDimension, action: spec.nu, path: path)
+        let transitions = try dataset.transitions(episodeLimit: spec.maxEpisodeSteps)
+        var config: TrainingConfig
+        if let preset = TrainingConfig.preset(task: task.name, stateDimension: spec.observationDimension, actionDimension: spec.nu) {
+            config = preset
+        } else if overrides.eta != nil && overrides.gradientNormClip != nil {
+            config = TrainingConfig(task: task.name, stateDimension: spec.observationDimension, actionDimension: spec.nu)
+        } else {
+            throw OfflineTrainingError.noPreset(task: task.name)
+        }
+        overrides.epochs.map { config.epochs = $0 }
+        overrides.stepsPerEpoch.map { config.stepsPerEpoch = $0 }
+        overrides.saveEvery.map { config.saveEvery = $0 }
+        overrides.seed.map { config.seed = $0 }
+        overrides.eta.map { config.eta = $0 }
+        overrides.gradientNormClip.map { config.gradientNormClip = $0 }
+        config.dataset = DatasetIdentity(path: path, transitions: transitions)
+        self.task = task
+        self.datasetPath = path
+        self.dataset = dataset
+        self.transitions = transitions
+        self.config = config
+    }
+
+    /// "datasets/hopper_medium-v2.hdf5: 1,000,000 rows, 998,999 transitions, 1,234 episodes (321 terminal, 913 timeouts)"
+    public var summary: String {
+        "\(datasetPath): \(dataset.rows) rows, \(transitions.count) transitions, "
+            + "\(dataset.episodes(episodeLimit: task.environment.locomotionSpec.maxEpisodeSteps)) episodes "
+            + "(\(dataset.terminalCount) terminal, \(dataset.timeoutCount) timeouts)"
+    }
+}
