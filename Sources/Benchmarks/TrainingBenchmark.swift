@@ -90,7 +90,7 @@ public struct TrainingBenchmark {
     /// Q term backpropagates through one Q network for its input gradient only.
     private func trainStepMACs(_ config: TrainingConfig) -> Double {
         let b = Double(config.batchSize), n = Double(config.diffusionSteps)
-        let next = b * Double(config.maxQBackup ? config.maxQBackupSamples : 1)
+        let next = b * Double(config.nextActionsPerState)
         let critic = n * next * noiseModelMACs + next * 2 * qNetworkMACs + 3 * b * 2 * qNetworkMACs
         let actor = 3 * b * noiseModelMACs + 3 * n * b * noiseModelMACs + b * 2 * qNetworkMACs + b * qNetworkMACs
         return critic + actor

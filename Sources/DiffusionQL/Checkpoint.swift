@@ -74,11 +74,7 @@ public struct CheckpointFile: Sendable {
     static func write(_ trainer: Trainer, epoch: Int, extraTensors: [NamedTensor] = [], extraMetadata: [String: String] = [:],
                       to path: String) throws {
         var tensors = extraTensors
-        let networks: [(CheckpointNetwork, Parameters)] = [
-            (.actor, trainer.actor.parameters), (.emaActor, trainer.emaActor.parameters),
-            (.critic, trainer.critic.parameters), (.criticTarget, trainer.criticTarget.parameters),
-        ]
-        for (network, parameters) in networks {
+        for (network, parameters) in trainer.networks {
             for tensor in parameters.tensors {
                 tensors.append(NamedTensor(name: network.prefix + tensor.name, shape: tensor.shape, values: parameters.values(of: tensor)))
             }

@@ -66,7 +66,6 @@ public final class Trainer {
     private let q2Gradient: FloatBuffer
     private let newActions: FloatBuffer
     private let newActionGradient: FloatBuffer
-    private var nextActionSamples: Int { config.maxQBackup ? config.maxQBackupSamples : 1 }
 
     public init(config: TrainingConfig) throws {
         let problems = config.problems()
@@ -75,7 +74,7 @@ public final class Trainer {
         var initializer = SeededGenerator(seeds: config.seed, 1)
         generator = SeededGenerator(seeds: config.seed, 2)
         let schedule = NoiseSchedule(config.schedule, steps: config.diffusionSteps)
-        let rows = config.batchSize, nextRows = rows * (config.maxQBackup ? config.maxQBackupSamples : 1)
+        let rows = config.batchSize, nextRows = rows * config.nextActionsPerState
         func policy(capacity: Int) -> DiffusionPolicy {
             DiffusionPolicy(stateDimension: config.stateDimension, actionDimension: config.actionDimension,
                             maxAction: config.maxAction, schedule: schedule, hiddenWidth: config.hiddenWidth,
@@ -101,6 +100,17 @@ public final class Trainer {
         q2Gradient = FloatBuffer(count: rows)
         newActions = FloatBuffer(count: rows * config.actionDimension)
         newActionGradient = FloatBuffer(count: rows * config.actionDimension)
+    }
+
+    /// The four networks under their checkpoint prefixes.
+    var networks: [(CheckpointNetwork, Parameters)] {
+        [(.actor, actor.parameters), (.emaActor, emaActor.parameters), (.critic, critic.parameters),
+         (.criticTarget, criticTarget.parameters)]
+    }
+
+    /// The optimizers under the names their state is saved with.
+    var namedOptimizers: [(String, Adam)] {
+        [("actor_optimizer", actorOptimizer), ("critic_optimizer", criticOptimizer)]
     }
 
     /// One gradient step of Algorithm 1 on a minibatch drawn from `data`. Throws when a loss is not
@@ -159,7 +169,7 @@ public final class Trainer {
             targets.pointer.update(from: batch.rewards, count: rows)
             return
         }
-        let samples = nextActionSamples, width = config.stateDimension
+        let samples = config.nextActionsPerState, width = config.stateDimension
         for row in 0..<rows {
             for k in 0..<samples {
                 (repeatedNextStates.pointer + (row * samples + k) * width).update(from: batch.nextStates + row * width, count: width)

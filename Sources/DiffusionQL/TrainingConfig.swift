@@ -78,6 +78,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         return config
     }
 
+    /// Next actions the TD target samples per next state: the max-Q backup's samples, else one.
+    public var nextActionsPerState: Int { maxQBackup ? maxQBackupSamples : 1 }
+
     /// Total gradient steps of the run.
     public var totalSteps: Int { epochs * stepsPerEpoch }
 

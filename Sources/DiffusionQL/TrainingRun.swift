@@ -92,7 +92,7 @@ public final class TrainingRun {
         }
         var optimizerTensors: [NamedTensor] = []
         var metadata = ["generator": trainer.generator.snapshot]
-        for (name, optimizer) in [("actor_optimizer", trainer.actorOptimizer), ("critic_optimizer", trainer.criticOptimizer)] {
+        for (name, optimizer) in trainer.namedOptimizers {
             optimizerTensors.append(NamedTensor(name: name + ".exp_avg", shape: [optimizer.parameters.count],
                                                 values: optimizer.firstMoment.array))
             optimizerTensors.append(NamedTensor(name: name + ".exp_avg_sq", shape: [optimizer.parameters.count],
@@ -106,12 +106,8 @@ public final class TrainingRun {
     /// Loads every network, both optimizers and the random stream; returns the completed epochs.
     private static func restore(_ trainer: Trainer, from path: String) throws -> Int {
         let file = try CheckpointFile.read(contentsOf: path)
-        let networks: [(CheckpointNetwork, Parameters)] = [
-            (.actor, trainer.actor.parameters), (.emaActor, trainer.emaActor.parameters),
-            (.critic, trainer.critic.parameters), (.criticTarget, trainer.criticTarget.parameters),
-        ]
-        for (network, parameters) in networks { try file.load(network, into: parameters) }
-        for (name, optimizer) in [("actor_optimizer", trainer.actorOptimizer), ("critic_optimizer", trainer.criticOptimizer)] {
+        for (network, parameters) in trainer.networks { try file.load(network, into: parameters) }
+        for (name, optimizer) in trainer.namedOptimizers {
             guard let step = file.file.metadata[name + ".step"].flatMap({ Int($0) }) else {
                 throw RunFolderError.badFile(path: path, reason: "metadata '\(name).step' missing")
             }
