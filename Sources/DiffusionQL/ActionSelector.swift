@@ -50,12 +50,7 @@ public final class ActionSelector {
     ) {
         precondition(rows <= maxStates, "\(rows) states exceed the selector's \(maxStates)")
         let stateWidth = actor.stateDimension, actionWidth = actor.actionDimension
-        for row in 0..<rows {
-            for copy in 0..<candidates {
-                (repeatedStates.pointer + (row * candidates + copy) * stateWidth)
-                    .update(from: states + row * stateWidth, count: stateWidth)
-            }
-        }
+        repeatInterleave(states, rows: rows, width: stateWidth, times: candidates, into: repeatedStates.pointer)
         let total = rows * candidates
         actor.sample(states: repeatedStates.pointer, rows: total, generators: generators, rowsPerGenerator: candidates,
                      into: candidateActions.pointer)

@@ -170,11 +170,7 @@ public final class Trainer {
             return
         }
         let samples = config.nextActionsPerState, width = config.stateDimension
-        for row in 0..<rows {
-            for k in 0..<samples {
-                (repeatedNextStates.pointer + (row * samples + k) * width).update(from: batch.nextStates + row * width, count: width)
-            }
-        }
+        repeatInterleave(batch.nextStates, rows: rows, width: width, times: samples, into: repeatedNextStates.pointer)
         emaActor.sample(states: repeatedNextStates.pointer, rows: rows * samples, generator: &generator, into: nextActions.pointer)
         let (q1, q2) = criticTarget.values(states: repeatedNextStates.pointer, actions: nextActions.pointer, rows: rows * samples)
         for row in 0..<rows {

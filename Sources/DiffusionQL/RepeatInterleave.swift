@@ -1,0 +1,11 @@
+/// Writes each of `rows` rows of `width` values `times` times in a row into `destination`
+/// (PyTorch's repeat_interleave along the batch): the candidates of the acting rule and the
+/// next-action samples of the max-Q backup each need their state repeated this way.
+func repeatInterleave(_ source: UnsafePointer<Float>, rows: Int, width: Int, times: Int,
+                      into destination: UnsafeMutablePointer<Float>) {
+    for row in 0..<rows {
+        for copy in 0..<times {
+            (destination + (row * times + copy) * width).update(from: source + row * width, count: width)
+        }
+    }
+}
