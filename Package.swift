@@ -3,7 +3,8 @@ import PackageDescription
 
 // Layers, lowest first; a target depends only on targets above it in this list.
 //   CMuJoCo (module map) -> MuJoCo (owning wrapper) -> Environments -> NeuralNet (over CBLAS)
-//   -> DiffusionQL -> Datasets (D4RL HDF5 files, over CHDF5) -> Evaluation -> executables
+//   -> DiffusionQL -> SoftActorCritic (the behaviour agent) -> Datasets (D4RL HDF5 files over CHDF5,
+//   SAC runs and dataset collection) -> Evaluation -> executables
 //   SeededRandom, Parallel and AtomicFile are leaf utilities shared by every layer above the C modules;
 //   CommandLineOptions holds the options the executables share.
 // The numeric targets are optimized in every configuration: a debug `swift run` or `swift test` then
@@ -28,6 +29,7 @@ let package = Package(
         .executable(name: "bench", targets: ["bench"]),
         .executable(name: "bandit", targets: ["bandit"]),
         .executable(name: "train", targets: ["train"]),
+        .executable(name: "collect", targets: ["collect"]),
         .library(name: "Environments", targets: ["Environments"]),
     ],
     dependencies: [
@@ -44,9 +46,12 @@ let package = Package(
         .target(name: "Environments", dependencies: ["MuJoCo", "SeededRandom", "Parallel"]),
         .target(name: "NeuralNet", dependencies: ["CBLAS", "SeededRandom", "AtomicFile"], swiftSettings: numericSettings),
         .target(name: "DiffusionQL", dependencies: ["NeuralNet", "SeededRandom", "AtomicFile"], swiftSettings: numericSettings),
+        .target(name: "SoftActorCritic", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom"], swiftSettings: numericSettings),
         .target(name: "Bandit", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom"]),
-        .target(name: "Datasets", dependencies: ["CHDF5", "DiffusionQL", "Environments", "AtomicFile"]),
-        .target(name: "Evaluation", dependencies: ["Environments", "DiffusionQL", "SeededRandom", "AtomicFile"]),
+        .target(name: "Datasets", dependencies: [
+            "CHDF5", "DiffusionQL", "SoftActorCritic", "NeuralNet", "Environments", "SeededRandom", "Parallel", "AtomicFile",
+        ]),
+        .target(name: "Evaluation", dependencies: ["Environments", "DiffusionQL", "Datasets", "SeededRandom", "AtomicFile"]),
         .target(name: "Benchmarks", dependencies: ["Environments", "Evaluation", "MuJoCo", "Parallel", "NeuralNet", "DiffusionQL"]),
         .target(name: "CommandLineOptions", dependencies: [
             "Environments",
@@ -64,6 +69,10 @@ let package = Package(
             "Bandit", "AtomicFile", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "collect", dependencies: [
+            "Datasets", "Environments", "Evaluation", "CommandLineOptions", "SoftActorCritic",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "train", dependencies: [
             "Datasets", "DiffusionQL", "Environments", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -74,6 +83,7 @@ let package = Package(
         .target(name: "GradientCheck", dependencies: ["SeededRandom"], path: "Tests/GradientCheck"),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "DiffusionQLTests", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom", "GradientCheck"]),
+        .testTarget(name: "SoftActorCriticTests", dependencies: ["SoftActorCritic", "NeuralNet", "DiffusionQL", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments"]),
         .testTarget(name: "BanditTests", dependencies: ["Bandit"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "Environments", "CHDF5"]),

@@ -75,6 +75,21 @@ public struct D4RLDataset: Sendable, Equatable {
             notDone: kept.map { terminals[$0] ? 0 : 1 })
     }
 
+    /// The undiscounted return of every episode that ends in the data (at a terminal or a time cut);
+    /// an episode interrupted by the end of the data is left out, since its return is not an episode's.
+    public func episodeReturns(episodeLimit: Int = 1000) -> [Double] {
+        let cuts = timeLimitCuts(episodeLimit: episodeLimit)
+        var returns: [Double] = [], current = 0.0
+        for row in 0..<rows {
+            current += Double(rewards[row])
+            if terminals[row] || cuts[row] {
+                returns.append(current)
+                current = 0
+            }
+        }
+        return returns
+    }
+
     /// Checks that the file fits the task it is to be used with; `path` names the file in the error.
     public func requireDimensions(observation: Int, action: Int, path: String) throws(D4RLFileError) {
         guard observationDimension == observation else {

@@ -75,9 +75,7 @@ public struct CheckpointFile: Sendable {
                       to path: String) throws {
         var tensors = extraTensors
         for (network, parameters) in trainer.networks {
-            for tensor in parameters.tensors {
-                tensors.append(NamedTensor(name: network.prefix + tensor.name, shape: tensor.shape, values: parameters.values(of: tensor)))
-            }
+            tensors += parameters.namedTensors(prefix: network.prefix)
         }
         for (name, values) in trainer.actor.schedule.namedBuffers {
             tensors.append(NamedTensor(name: CheckpointNetwork.actor.prefix + name, shape: [values.count], values: values.map(Float.init)))
@@ -92,10 +90,7 @@ public struct CheckpointFile: Sendable {
 
     /// Overwrites `parameters` with the stored network, checking every tensor's shape and finiteness.
     public func load(_ network: CheckpointNetwork, into parameters: Parameters) throws {
-        for tensor in parameters.tensors {
-            let stored = try file.tensor(network.prefix + tensor.name, shape: tensor.shape)
-            parameters.setValues(of: tensor, to: stored.values)
-        }
+        try parameters.load(from: file, prefix: network.prefix)
         if network == .actor { try checkScheduleBuffers() }
     }
 

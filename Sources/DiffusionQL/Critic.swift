@@ -1,8 +1,9 @@
 import NeuralNet
 import SeededRandom
 
-/// The double critic: two independent Q networks, each concat[state, action] -> three Mish layers of
-/// `hiddenWidth` -> 1, under the reference's names (`q1_model.0.weight`, ..., `q2_model.6.bias`).
+/// The double critic: two independent Q networks, each concat[state, action] -> `hiddenLayers` layers
+/// of `hiddenWidth` -> 1. Diffusion-QL's are three Mish layers, under the reference's names
+/// (`q1_model.0.weight`, ..., `q2_model.6.bias`); SAC's twin critics are two ReLU layers.
 public final class Critic {
     public let stateDimension: Int
     public let actionDimension: Int
@@ -16,15 +17,16 @@ public final class Critic {
     private let tape2: MLPTape
     private let inputGradient: FloatBuffer
 
-    public init(stateDimension: Int, actionDimension: Int, hiddenWidth: Int = 256, capacity: Int,
-                generator: inout SeededGenerator) {
+    public init(stateDimension: Int, actionDimension: Int, hiddenWidth: Int = 256, hiddenLayers: Int = 3,
+                activation: Activation = .mish, capacity: Int, generator: inout SeededGenerator) {
         self.stateDimension = stateDimension
         self.actionDimension = actionDimension
         self.capacity = capacity
-        let sizes = [stateDimension + actionDimension, hiddenWidth, hiddenWidth, hiddenWidth, 1]
-        func names(_ prefix: String) -> [String] { [0, 2, 4, 6].map { "\(prefix).\($0)" } }
-        q1 = MLP(sizes: sizes, names: names("q1_model"), activation: .mish, parameters: parameters, generator: &generator)
-        q2 = MLP(sizes: sizes, names: names("q2_model"), activation: .mish, parameters: parameters, generator: &generator)
+        let sizes = [stateDimension + actionDimension] + Array(repeating: hiddenWidth, count: hiddenLayers) + [1]
+        // nn.Sequential numbers the activations too, so the linear layers are 0, 2, 4, ...
+        func names(_ prefix: String) -> [String] { (0...hiddenLayers).map { "\(prefix).\(2 * $0)" } }
+        q1 = MLP(sizes: sizes, names: names("q1_model"), activation: activation, parameters: parameters, generator: &generator)
+        q2 = MLP(sizes: sizes, names: names("q2_model"), activation: activation, parameters: parameters, generator: &generator)
         input = FloatBuffer(count: capacity * sizes[0])
         tape1 = MLPTape(q1, capacity: capacity)
         tape2 = MLPTape(q2, capacity: capacity)

@@ -93,11 +93,9 @@ public final class TrainingRun {
         var optimizerTensors: [NamedTensor] = []
         var metadata = ["generator": trainer.generator.snapshot]
         for (name, optimizer) in trainer.namedOptimizers {
-            optimizerTensors.append(NamedTensor(name: name + ".exp_avg", shape: [optimizer.parameters.count],
-                                                values: optimizer.firstMoment.array))
-            optimizerTensors.append(NamedTensor(name: name + ".exp_avg_sq", shape: [optimizer.parameters.count],
-                                                values: optimizer.secondMoment.array))
-            metadata[name + ".step"] = String(optimizer.step)
+            let state = optimizer.state(named: name)
+            optimizerTensors += state.tensors
+            metadata.merge(state.metadata) { $1 }
         }
         try CheckpointFile.write(trainer, epoch: epoch, extraTensors: optimizerTensors, extraMetadata: metadata,
                                  to: folder.resumePath)
@@ -108,12 +106,7 @@ public final class TrainingRun {
         let file = try CheckpointFile.read(contentsOf: path)
         for (network, parameters) in trainer.networks { try file.load(network, into: parameters) }
         for (name, optimizer) in trainer.namedOptimizers {
-            guard let step = file.file.metadata[name + ".step"].flatMap({ Int($0) }) else {
-                throw RunFolderError.badFile(path: path, reason: "metadata '\(name).step' missing")
-            }
-            let shape = [optimizer.parameters.count]
-            optimizer.restore(step: step, firstMoment: try file.tensor(name + ".exp_avg", shape: shape),
-                              secondMoment: try file.tensor(name + ".exp_avg_sq", shape: shape))
+            try optimizer.restoreState(named: name, from: file.file)
         }
         guard let generator = file.file.metadata["generator"].flatMap(SeededGenerator.init(snapshot:)) else {
             throw RunFolderError.badFile(path: path, reason: "metadata 'generator' missing or malformed")

@@ -21,6 +21,12 @@ public enum EnvironmentID: String, Sendable, CaseIterable {
         }
     }
 
+    /// D4RL's normalized score of an episode return: 100 * (return - REF_MIN) / (REF_MAX - REF_MIN).
+    public func normalizedScore(_ episodeReturn: Double) -> Double {
+        let scores = referenceScores
+        return 100 * (episodeReturn - scores.min) / (scores.max - scores.min)
+    }
+
     /// Loads the model once and returns `count` independent environments sharing it.
     public func makeEnvironments(count: Int, models: ModelDirectory) throws -> [any Environment] {
         let model = try LocomotionEnvironment.loadModel(locomotionSpec, models: models)
@@ -48,7 +54,7 @@ public struct D4RLTask: Sendable, Hashable, CustomStringConvertible {
 
     /// D4RL's normalized score of an episode return: 100 * (return - REF_MIN) / (REF_MAX - REF_MIN).
     public func normalizedScore(_ episodeReturn: Double) -> Double {
-        100 * (episodeReturn - referenceMinScore) / (referenceMaxScore - referenceMinScore)
+        environment.normalizedScore(episodeReturn)
     }
 
     /// The dataset levels D4RL publishes for every locomotion environment (v2).

@@ -23,7 +23,7 @@ public final class Parameters {
     public var count: Int { values.count }
 
     /// Appends a tensor with the given initial values and returns where it lives.
-    func add(name: String, shape: [Int], values initial: [Float]) -> Tensor {
+    public func add(name: String, shape: [Int], values initial: [Float]) -> Tensor {
         precondition(initial.count == shape.reduce(1, *), "\(name): \(initial.count) values for shape \(shape)")
         precondition(!tensors.contains { $0.name == name }, "duplicate parameter \(name)")
         let tensor = Tensor(name: name, shape: shape, offset: values.count)

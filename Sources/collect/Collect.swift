@@ -1,0 +1,140 @@
+import ArgumentParser
+import CommandLineOptions
+import Datasets
+import Environments
+import Evaluation
+import Foundation
+import SoftActorCritic
+
+@main
+struct Collect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make D4RL-style datasets: train the SAC behaviour agent, then roll its policies out.",
+        subcommands: [CollectDataset.self, TrainBehaviour.self],
+        defaultSubcommand: CollectDataset.self)
+}
+
+struct CollectDataset: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dataset",
+        abstract: "Write a D4RL-style dataset of one level (the default subcommand).",
+        discussion: """
+            random rolls out uniform actions; medium and expert roll out the SAC policies kept in \
+            checkpoints/sac-ENV (sampled actions, whole episodes); medium-expert is medium then expert; \
+            medium-replay is the SAC run's replay buffer up to its medium policy. The same seed writes the \
+            same data.
+
+            Example: collect --env hopper --level medium --out datasets/hopper_medium-v2.hdf5
+            """)
+
+    @Option(help: "Environment: \(EnvironmentID.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var env: String
+
+    @Option(help: "Dataset level: \(BehaviourDatasets.levels.joined(separator: ", ")).")
+    var level: String
+
+    @Option(help: "Output HDF5 file (default: datasets/<D4RL file name>, where train looks).")
+    var out: String?
+
+    @Option(help: "Transitions to collect, whole episodes (medium-expert: this many of each).")
+    var transitions = 1_000_000
+
+    @Option(help: "Seed of the resets and the action noise.")
+    var seed: UInt64 = 0
+
+    @Option(help: "SAC run folder holding the behaviour policies (default: checkpoints/sac-ENV).")
+    var sacRun: String?
+
+    @OptionGroup var models: ModelsOption
+    @OptionGroup var threads: ThreadsOption
+
+    func validate() throws {
+        guard transitions >= 1 else { throw ValidationError("--transitions must be at least 1 (got \(transitions))") }
+        guard BehaviourDatasets.levels.contains(level) else {
+            throw ValidationError("unknown --level '\(level)'; the levels are \(BehaviourDatasets.levels.joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let environment = try environmentID(env)
+        var datasets = BehaviourDatasets(environment: environment, models: try models.locate(), runFolder: sacRun)
+        datasets.collector.threads = threads.threads
+        let task = try D4RLTask.named("\(environment.rawValue)-\(level)-v2")
+        let path = out ?? OfflineTrainingSetup.defaultDatasetPath(for: task)
+        let line = ProgressLine()
+        let dataset = try datasets.make(level: level, transitions: transitions, seed: seed) { state in
+            line.update("\(state.transitions)/\(state.target) transitions · \(state.episodes) episodes · "
+                + String(format: "%.0f", Double(state.transitions) / max(line.elapsedSeconds, 1e-9)) + " steps/s")
+        }
+        line.finish()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try D4RLFile.write(dataset, to: path)
+        let summary = DatasetSummary(dataset, task: task)
+        print("\(path): \(summary)")
+    }
+}
+
+struct TrainBehaviour: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sac",
+        abstract: "Train the SAC behaviour agent online, keeping its medium and expert policies.",
+        discussion: """
+            The run lives in checkpoints/sac-ENV (or --run). It keeps the policy at the first evaluation \
+            reaching --medium-score (with the replay buffer so far, the medium-replay data) and the \
+            policy after the last step (the expert). Running the same command again resumes the run.
+
+            Example: collect sac --env hopper --steps 1000000
+            """)
+
+    @Option(help: "Environment: \(EnvironmentID.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var env: String
+
+    @Option(name: .customLong("run"), help: "Run folder (default: checkpoints/sac-ENV).")
+    var runFolder: String?
+
+    @Option(help: "Environment steps of the whole run.")
+    var steps = 1_000_000
+
+    @Option(help: "Stop this process after this many steps of the run (it resumes later).")
+    var until: Int?
+
+    @Option(help: "Normalized score at which the medium policy is kept.")
+    var mediumScore = 40.0
+
+    @Option(help: "Seed of the weights, minibatches, noise and resets.")
+    var seed: UInt64 = 0
+
+    @OptionGroup var models: ModelsOption
+
+    func run() throws {
+        let environment = try environmentID(env)
+        var config = SACConfig()
+        config.totalSteps = steps
+        config.mediumScore = mediumScore
+        config.seed = seed
+        let folder = runFolder ?? BehaviourDatasets.defaultRunFolder(environment)
+        let training = try SACRun(folder: folder, environment: environment, config: config, models: try models.locate())
+        print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new SAC run in \(folder)")
+        let line = ProgressLine(), firstStep = training.step
+        var logged = training.evaluations.count
+        try training.train(untilStep: until) { state in
+            line.update(state.line(stepsThisRun: state.step - firstStep, elapsedSeconds: line.elapsedSeconds))
+            if training.evaluations.count > logged {
+                logged = training.evaluations.count
+                line.finish()
+                print(training.evaluations[logged - 1].logLine)
+            }
+        }
+        line.finish()
+        print("stopped at step \(training.step) of \(steps)"
+            + (training.mediumStep.map { "; medium policy kept at step \($0)" } ?? "; medium score not reached yet"))
+    }
+}
+
+func environmentID(_ name: String) throws -> EnvironmentID {
+    guard let id = EnvironmentID(rawValue: name) else {
+        throw ValidationError("unknown --env '\(name)'; the environments are \(EnvironmentID.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    return id
+}
