@@ -86,6 +86,6 @@ let package = Package(
         .testTarget(name: "SoftActorCriticTests", dependencies: ["SoftActorCritic", "NeuralNet", "DiffusionQL", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments"]),
         .testTarget(name: "BanditTests", dependencies: ["Bandit"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "Environments", "CHDF5"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "Environments", "CHDF5", "SoftActorCritic", "SeededRandom"]),
     ]
 )

@@ -16,6 +16,7 @@ static inline hid_t chdf5_default(void) { return H5P_DEFAULT; }
 static inline hid_t chdf5_all(void) { return H5S_ALL; }
 static inline hid_t chdf5_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t chdf5_link_create(void) { return H5P_LINK_CREATE; }
+static inline hid_t chdf5_group_create(void) { return H5P_GROUP_CREATE; }
 
 static inline unsigned chdf5_read_only(void) { return H5F_ACC_RDONLY; }
 static inline unsigned chdf5_create_exclusive(void) { return H5F_ACC_EXCL; }

@@ -29,6 +29,7 @@ struct D4RLWriter {
     }
 
     private func contents(of dataset: D4RLDataset) throws(D4RLFileError) {
+        for group in ["infos", "metadata"] { try makeGroup(group) }
         try floats("observations", dataset.observations, width: dataset.observationDimension)
         try floats("actions", dataset.actions, width: dataset.actionDimension)
         try floats("rewards", dataset.rewards, width: nil)
@@ -76,6 +77,7 @@ struct D4RLWriter {
               let creation = HDF5Handle(H5Pcreate(chdf5_dataset_create()), .propertyList),
               H5Pset_chunk(creation.id, Int32(chunk.count), chunk) >= 0,
               H5Pset_deflate(creation.id, Self.compression) >= 0,
+              H5Pset_obj_track_times(creation.id, false) >= 0,
               let dataset = HDF5Handle(H5Dcreate2(file.id, key, fileType, space.id, linkCreation.id, creation.id,
                                                   chdf5_default()), .dataset) else {
             throw .hdf5Failure(path: path, key: key, operation: "create the dataset")
@@ -84,12 +86,24 @@ struct D4RLWriter {
         guard status >= 0 else { throw .hdf5Failure(path: path, key: key, operation: "write the values") }
     }
 
+    /// A group whose object header records no creation or modification time (HDF5's default does),
+    /// so that the same data always makes the same bytes.
+    private func makeGroup(_ key: String) throws(D4RLFileError) {
+        guard let creation = HDF5Handle(H5Pcreate(chdf5_group_create()), .propertyList),
+              H5Pset_obj_track_times(creation.id, false) >= 0,
+              HDF5Handle(H5Gcreate2(file.id, key, linkCreation.id, creation.id, chdf5_default()), .group) != nil else {
+            throw .hdf5Failure(path: path, key: key, operation: "create the group")
+        }
+    }
+
     /// A scalar variable-length UTF-8 string, what h5py writes for a Python str.
     private func string(_ key: String, _ value: String) throws(D4RLFileError) {
         guard let type = HDF5Handle(H5Tcopy(chdf5_c_string()), .datatype),
               H5Tset_size(type.id, chdf5_variable_size()) >= 0, H5Tset_cset(type.id, H5T_CSET_UTF8) >= 0,
               let space = HDF5Handle(H5Screate(H5S_SCALAR), .dataspace),
-              let dataset = HDF5Handle(H5Dcreate2(file.id, key, type.id, space.id, linkCreation.id, chdf5_default(),
+              let creation = HDF5Handle(H5Pcreate(chdf5_dataset_create()), .propertyList),
+              H5Pset_obj_track_times(creation.id, false) >= 0,
+              let dataset = HDF5Handle(H5Dcreate2(file.id, key, type.id, space.id, linkCreation.id, creation.id,
                                                   chdf5_default()), .dataset) else {
             throw .hdf5Failure(path: path, key: key, operation: "create the string dataset")
         }

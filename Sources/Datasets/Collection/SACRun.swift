@@ -132,11 +132,12 @@ public final class SACRun {
         actionForEnvironment.deallocate()
     }
 
-    /// Trains until `config.totalSteps` environment steps (or an earlier `untilStep`), then saves.
+    /// Trains until the first episode end at or after `config.totalSteps` environment steps (or an
+    /// earlier `untilStep`), then saves: stopping between episodes is what makes a resume exact.
     public func train(untilStep: Int? = nil, progress: ((SACProgress) -> Void)? = nil) throws {
         let end = min(untilStep ?? config.totalSteps, config.totalSteps)
         var nextSave = (step / config.saveEvery + 1) * config.saveEvery
-        while step < end {
+        while step < end || episodeRunning {
             try environmentStep()
             if replay.count >= config.warmupSteps { try gradientStep() }
             if step % config.evaluateEvery == 0 { try evaluate() }
@@ -147,7 +148,7 @@ public final class SACRun {
             progress?(SACProgress(step: step, totalSteps: config.totalSteps, episodes: episodes,
                                   latest: evaluations.last, mediumStep: mediumStep))
         }
-        if step == config.totalSteps && !FileManager.default.fileExists(atPath: expertPolicyPath) {
+        if step >= config.totalSteps && !FileManager.default.fileExists(atPath: expertPolicyPath) {
             try writePolicy(to: expertPolicyPath)
         }
         try save()
@@ -257,8 +258,9 @@ public final class SACRun {
         var tensors: [NamedTensor] = []
         var metadata = ["format": "swift-diffusion-ql/sac-resume-v1", "generator": generator.snapshot,
                         "gradient_steps": String(agent.step), "steps_appended": String(replay.stepsAppended),
-                        "episodes": String(episodes),
-                        "evaluations": String(decoding: try JSONEncoder().encode(evaluations), as: UTF8.self)]
+                        "episodes": String(episodes), "updates_since_evaluation": String(updatesSinceEvaluation),
+                        "loss_sums": lossSums.map { String($0.bitPattern, radix: 16) }.joined(separator: ":"),
+                        "evaluations": String(decoding: try Self.sortedEncoder.encode(evaluations), as: UTF8.self)]
         if let mediumStep { metadata["medium_step"] = String(mediumStep) }
         for (name, parameters) in agent.namedParameters { tensors += parameters.namedTensors(prefix: name + ".") }
         for (name, optimizer) in agent.namedOptimizers {
@@ -295,6 +297,12 @@ public final class SACRun {
         try replay.restore(columns: columns, stepsAppended: stepsAppended)
         agent.step = try number("gradient_steps")
         episodes = try number("episodes")
+        updatesSinceEvaluation = try number("updates_since_evaluation")
+        let sums = (file.metadata["loss_sums"] ?? "").split(separator: ":").compactMap { UInt64($0, radix: 16) }
+        guard sums.count == lossSums.count else {
+            throw SACRunError.badFile(path: resumePath, reason: "metadata 'loss_sums' missing or malformed")
+        }
+        lossSums = sums.map(Double.init(bitPattern:))
         mediumStep = file.metadata["medium_step"].flatMap { Int($0) }
         self.generator = generator
         self.evaluations = evaluations
@@ -319,10 +327,15 @@ public final class SACRun {
         var sac: SACConfig
     }
 
-    static func encode(_ config: SACConfig, environment: EnvironmentID) throws -> String {
+    /// Sorted keys: the same state always gives the same bytes.
+    private static var sortedEncoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(StoredConfig(environment: environment.rawValue, sac: config)), as: UTF8.self)
+        return encoder
+    }
+
+    static func encode(_ config: SACConfig, environment: EnvironmentID) throws -> String {
+        String(decoding: try sortedEncoder.encode(StoredConfig(environment: environment.rawValue, sac: config)), as: UTF8.self)
     }
 
     static func readConfig(_ path: String) throws -> (EnvironmentID, SACConfig) {

@@ -1,0 +1,144 @@
+import Datasets
+import Environments
+import Foundation
+import SeededRandom
+import SoftActorCritic
+import Testing
+
+/// The SAC behaviour agent's run folder and the datasets collected from it, on hopper with small
+/// networks and a few hundred steps.
+@Suite struct BehaviourDataTests {
+    let models: ModelDirectory
+
+    init() throws {
+        models = try ModelDirectory.locate()
+    }
+
+    static func tinyConfig() -> SACConfig {
+        var config = SACConfig()
+        config.hiddenWidth = 16
+        config.batchSize = 16
+        config.warmupSteps = 16
+        config.totalSteps = 600
+        config.evaluateEvery = 200
+        config.evaluationEpisodes = 1
+        config.saveEvery = 100
+        config.mediumScore = -100  // the first evaluation keeps the medium policy and replay
+        return config
+    }
+
+    func files(_ folder: TemporaryFolder, _ names: [String]) throws -> [Data] {
+        try names.map { try Data(contentsOf: URL(fileURLWithPath: folder.path($0))) }
+    }
+
+    @Test func anInterruptedRunResumesToTheSameBytes() throws {
+        let whole = try TemporaryFolder(), interrupted = try TemporaryFolder()
+        try SACRun(folder: whole.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models).train()
+        let first = try SACRun(folder: interrupted.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models)
+        try first.train(untilStep: 250)
+        #expect(first.step >= 250 && first.step < 600)
+        let second = try SACRun(folder: interrupted.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models)
+        #expect(second.resumed && second.step == first.step)
+        try second.train()
+        let names = ["run/resume.safetensors", "run/progress.csv", "run/medium_policy.safetensors",
+                     "run/medium_replay.hdf5", "run/expert_policy.safetensors"]
+        #expect(try files(whole, names) == files(interrupted, names))
+        #expect(second.evaluations.map(\.step) == [200, 400, 600])
+        #expect(second.mediumStep == 200)
+    }
+
+    @Test func aRunRefusesOtherSettings() throws {
+        let folder = try TemporaryFolder()
+        try SACRun(folder: folder.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models).train(untilStep: 20)
+        var other = Self.tinyConfig()
+        other.discount = 0.9
+        other.totalSteps = 2000  // extending a run is allowed
+        #expect(throws: SACRunError.configMismatch(path: folder.path("run"), fields: ["discount"])) {
+            try SACRun(folder: folder.path("run"), environment: .hopper, config: other, models: models)
+        }
+        #expect(throws: SACRunError.configMismatch(path: folder.path("run"), fields: ["environment"])) {
+            try SACRun(folder: folder.path("run"), environment: .walker2d, config: Self.tinyConfig(), models: models)
+        }
+    }
+
+    /// A folder holding a finished tiny run, whose medium and expert policies the collection tests use.
+    func trainedRunFolder() throws -> (TemporaryFolder, String) {
+        let folder = try TemporaryFolder()
+        try SACRun(folder: folder.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models).train()
+        return (folder, folder.path("run"))
+    }
+
+    @Test func collectionDependsOnTheSeedNotTheThreads() throws {
+        let (folder, run) = try trainedRunFolder()
+        _ = folder
+        var datasets = BehaviourDatasets(environment: .hopper, models: models, runFolder: run)
+        datasets.collector.copies = 4
+        datasets.collector.threads = 1
+        let single = try datasets.make(level: "medium", transitions: 500, seed: 5)
+        datasets.collector.threads = 3
+        #expect(try datasets.make(level: "medium", transitions: 500, seed: 5) == single)
+        #expect(try datasets.make(level: "medium", transitions: 500, seed: 6) != single)
+        #expect(single.metadata["algorithm"] == "SAC" && single.metadata["level"] == "medium")
+    }
+
+    /// Whole episodes, each row's recorded simulator state reproduces its observation, the next
+    /// observation is the next row within an episode, and every episode ends in a terminal or a time cut.
+    @Test func collectedRowsAreConsecutiveStepsOfWholeEpisodes() throws {
+        var datasets = BehaviourDatasets(environment: .hopper, models: models, runFolder: "/nonexistent")
+        datasets.collector.copies = 3
+        let data = try datasets.make(level: "random", transitions: 400, seed: 1)
+        #expect(data.rows >= 400)
+        let timeouts = try #require(data.timeouts), next = try #require(data.nextObservations)
+        #expect(data.terminals.last! || timeouts.last!)
+        #expect(data.episodeReturns().count == data.terminalCount + data.timeoutCount)
+        let environment = try EnvironmentID.hopper.makeEnvironment(models: models)
+        let qpos = try #require(data.infos["qpos"]), qvel = try #require(data.infos["qvel"])
+        let width = data.observationDimension
+        for row in stride(from: 0, to: data.rows, by: 37) {
+            let observation = try environment.setState(qpos: qpos.values[row * 6 ..< row * 6 + 6].map(Double.init),
+                                                       qvel: qvel.values[row * 6 ..< row * 6 + 6].map(Double.init))
+            for k in 0..<width { #expect(abs(Float(observation[k]) - data.observations[row * width + k]) < 1e-5) }
+            if row + 1 < data.rows && !data.terminals[row] && !timeouts[row] {
+                #expect(Array(next[row * width ..< (row + 1) * width]) == Array(data.observations[(row + 1) * width ..< (row + 2) * width]))
+            }
+        }
+        #expect(data.actions.allSatisfy { (-1...1).contains($0) })
+        #expect(data.infos["action_log_probs"]!.values.allSatisfy { abs($0 - 3 * -log(2)) < 1e-6 })
+    }
+
+    @Test func mediumExpertIsMediumThenExpert() throws {
+        let (folder, run) = try trainedRunFolder()
+        _ = folder
+        var datasets = BehaviourDatasets(environment: .hopper, models: models, runFolder: run)
+        datasets.collector.copies = 2
+        let medium = try datasets.make(level: "medium", transitions: 200, seed: 2)
+        let expert = try datasets.make(level: "expert", transitions: 200, seed: 2)
+        let both = try datasets.make(level: "medium-expert", transitions: 200, seed: 2)
+        #expect(both.rows == medium.rows + expert.rows)
+        #expect(both.observations == medium.observations + expert.observations)
+        #expect(both.infos["qpos"]!.values == medium.infos["qpos"]!.values + expert.infos["qpos"]!.values)
+        #expect(both.metadata["level"] == "medium-expert")
+        let replay = try datasets.make(level: "medium-replay", transitions: 1, seed: 0)
+        #expect(replay.rows == 200 && replay.metadata["level"] == "medium-replay")
+    }
+
+    @Test func missingOrForeignPoliciesAreNamed() throws {
+        let folder = try TemporaryFolder()
+        let datasets = BehaviourDatasets(environment: .hopper, models: models, runFolder: folder.path("sac"))
+        let missing = try #require(throws: BehaviourDatasetError.self) { try datasets.make(level: "medium", transitions: 10, seed: 0) }
+        #expect(missing.description.contains("medium_policy.safetensors") && missing.description.contains("collect sac --env hopper"))
+        #expect(throws: BehaviourDatasetError.unknownLevel("meduim")) { try datasets.make(level: "meduim", transitions: 10, seed: 0) }
+
+        var generator = SeededGenerator(seed: 0)
+        let walkerPolicy = TanhGaussianPolicy(stateDimension: 17, actionDimension: 6, hiddenWidth: 8, capacity: 1, generator: &generator)
+        try PolicyFile.write(walkerPolicy, environment: "walker2d", metadata: [:], to: folder.path("walker.safetensors"))
+        #expect(throws: PolicyFileError.mismatch(path: folder.path("walker.safetensors"), field: "environment",
+                                                 file: "walker2d", expected: "hopper")) {
+            try PolicyFile.read(folder.path("walker.safetensors"), environment: "hopper", observationDimension: 11,
+                                actionDimension: 3, capacity: 1)
+        }
+        let read = try PolicyFile.read(folder.path("walker.safetensors"), environment: "walker2d", observationDimension: 17,
+                                       actionDimension: 6, capacity: 1)
+        #expect(read.policy.parameters.values.array == walkerPolicy.parameters.values.array)
+    }
+}
