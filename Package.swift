@@ -52,7 +52,9 @@ let package = Package(
             "CHDF5", "DiffusionQL", "SoftActorCritic", "NeuralNet", "Environments", "SeededRandom", "Parallel", "AtomicFile",
         ]),
         .target(name: "Evaluation", dependencies: ["Environments", "DiffusionQL", "Datasets", "SeededRandom", "AtomicFile"]),
-        .target(name: "Benchmarks", dependencies: ["Environments", "Evaluation", "MuJoCo", "Parallel", "NeuralNet", "DiffusionQL"]),
+        .target(name: "Benchmarks", dependencies: [
+            "Environments", "Evaluation", "MuJoCo", "Parallel", "NeuralNet", "DiffusionQL", "Datasets", "SeededRandom",
+        ]),
         .target(name: "CommandLineOptions", dependencies: [
             "Environments",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

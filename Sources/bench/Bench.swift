@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Speed figures, each as a ratio to this machine's own ceiling measured in the same run.",
         discussion: "Build with -c release: swift run -c release bench envs",
-        subcommands: [Envs.self, Lifetimes.self, Train.self, Act.self])
+        subcommands: [Envs.self, Lifetimes.self, Train.self, Act.self, DatasetMemory.self])
 }
 
 struct Envs: ParsableCommand {
@@ -69,5 +69,22 @@ struct Act: ParsableCommand {
     func run() throws {
         let figures = [try TrainingBenchmark(repeats: repeats).act()]
         print(TrainingBenchmark.report(figures, sgemm: TrainingBenchmark.sgemmGFLOPS(), threads: BLAS.threads))
+    }
+}
+
+struct DatasetMemory: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dataset-memory",
+        abstract: "Peak memory of reading a large D4RL file (2,000,000 × 17 by default) over its raw size; the budget is 1.5×.")
+
+    @Option(help: "Rows of the synthetic file.")
+    var rows = 2_000_000
+
+    func validate() throws {
+        guard rows >= 1 else { throw ValidationError("--rows must be at least 1 (got \(rows))") }
+    }
+
+    func run() throws {
+        print(try DatasetMemoryBenchmark(rows: rows).report())
     }
 }
