@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "DiffusionQLTests", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "SoftActorCriticTests", dependencies: ["SoftActorCritic", "NeuralNet", "DiffusionQL", "SeededRandom", "GradientCheck"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments", "DiffusionQL", "SeededRandom"]),
         .testTarget(name: "BanditTests", dependencies: ["Bandit"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "Environments", "CHDF5", "SoftActorCritic", "SeededRandom"]),
     ]

@@ -1,0 +1,70 @@
+import DiffusionQL
+import Environments
+import Evaluation
+import Foundation
+import SeededRandom
+import Testing
+
+/// Rollouts of a Diffusion-QL checkpoint: a tiny hopper run trained for two epochs on noise.
+@Suite struct CheckpointRolloutTests {
+    let models: ModelDirectory
+    let folder: RunFolder
+
+    init() throws {
+        models = try ModelDirectory.locate()
+        var config = TrainingConfig(task: "hopper-medium-v2", stateDimension: 11, actionDimension: 3)
+        config.diffusionSteps = 3
+        config.hiddenWidth = 16
+        config.batchSize = 8
+        config.epochs = 2
+        config.stepsPerEpoch = 3
+        config.saveEvery = 1
+        var generator = SeededGenerator(seed: 9)
+        func values(_ count: Int, _ scale: Double = 1) -> [Float] { (0..<count).map { _ in Float(scale * generator.normal()) } }
+        let data = try Transitions(stateDimension: 11, actionDimension: 3, states: values(64 * 11), actions: values(64 * 3, 0.3),
+                                   rewards: values(64), nextStates: values(64 * 11), notDone: Array(repeating: 1, count: 64))
+        folder = RunFolder(path: FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString)").path)
+        try TrainingRun(folder: folder, config: config, data: data).train()
+    }
+
+    func report(episodes: Int, seed: UInt64, threads: Int, rule: ActionSelector.Rule = .softmax,
+                task: String? = nil) throws -> EvaluationReport {
+        let (policy, task) = try CheckpointPolicy.load(try CheckpointLocation(folder.path), taskOverride: task,
+                                                       episodes: episodes, seed: seed, rule: rule, models: models)
+        return try Evaluator(task: task, models: models, threads: threads).evaluate(policy, episodes: episodes, seed: seed)
+    }
+
+    @Test func aRunMeansItsNewestCheckpointUnlessAnEpochIsGiven() throws {
+        #expect(try CheckpointLocation(folder.path).path == folder.checkpointPath(epoch: 2))
+        #expect(try CheckpointLocation(folder.path, epoch: 1).path == folder.checkpointPath(epoch: 1))
+        #expect(try CheckpointLocation(folder.checkpointPath(epoch: 1)).run == nil)
+        #expect(throws: CheckpointLocationError.noSuchEpoch(path: folder.path, epoch: 7, available: [1, 2])) {
+            try CheckpointLocation(folder.path, epoch: 7)
+        }
+        let missing = try #require(throws: CheckpointLocationError.self) { try CheckpointLocation("no-such-run-\(UUID())") }
+        #expect(missing.description.contains("not a run under checkpoints/"))
+    }
+
+    /// The numbers do not depend on the thread count. Each episode has its own random stream, so with
+    /// more episodes beside it an episode draws the same noise; only the last bits of the matrix
+    /// products move, since OpenBLAS blocks a product by its row count.
+    @Test func episodesDoNotDependOnThreadsOrOnEachOther() throws {
+        let three = try report(episodes: 3, seed: 4, threads: 1)
+        #expect(try report(episodes: 3, seed: 4, threads: 2) == three)
+        let five = try report(episodes: 5, seed: 4, threads: 2)
+        for (alone, beside) in zip(three.episodes, five.episodes) {
+            #expect(alone.length == beside.length && abs(alone.return - beside.return) < 1e-6 * abs(alone.return))
+        }
+        #expect(three.checkpoint == folder.checkpointPath(epoch: 2) && three.task == "hopper-medium-v2")
+        let greedy = try report(episodes: 3, seed: 4, threads: 2, rule: .argmax)
+        #expect(greedy.episodes.map(\.return) != three.episodes.map(\.return))
+    }
+
+    @Test func anotherEnvironmentsTaskIsRefusedByDimension() throws {
+        #expect(throws: CheckpointError.dimensionMismatch(path: folder.checkpointPath(epoch: 2), what: "state dimension",
+                                                          checkpoint: 11, task: 17)) {
+            try report(episodes: 1, seed: 0, threads: 1, task: "walker2d-medium-v2")
+        }
+        #expect(try report(episodes: 1, seed: 0, threads: 1, task: "hopper-expert-v2").task == "hopper-expert-v2")
+    }
+}
