@@ -79,10 +79,15 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
 
     /// Writes the report as JSON, atomically (a temporary file renamed into place).
     public func writeJSON(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(encoder.encode(self), to: path)
+        try writeSortedJSON(self, to: path)
     }
+}
+
+/// Pretty JSON with sorted keys (the same report always gives the same bytes), written atomically.
+func writeSortedJSON(_ value: some Encodable, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try AtomicFile.write(encoder.encode(value), to: path)
 }
 
 func format(_ value: Double, _ decimals: Int) -> String {

@@ -30,7 +30,13 @@ struct Rollout: ParsableCommand {
     @Flag(help: "Take the candidate with the highest Q instead of drawing from softmax(Q).")
     var deterministic = false
 
-    @Option(help: "Exit with a failure when the mean normalized score is below this (for CI).")
+    @Option(help: "Model selection over the run's checkpoints: online (evaluate every one, take the best), offline (the one the L_d log picks), or both.")
+    var select: RunSelection.Mode?
+
+    @Option(help: "Rank of offline selection, 0 = lowest mean L_d (default: the task preset's top_k).")
+    var topK: Int?
+
+    @Option(help: "Exit with a failure when the mean normalized score (of the selected checkpoint) is below this.")
     var minScore: Double?
 
     @Option(help: "Number of episodes.")
@@ -53,10 +59,16 @@ struct Rollout: ParsableCommand {
         guard episodes > 0 else { throw ValidationError("--episodes must be at least 1 (got \(episodes))") }
         guard (ckpt == nil) != (policy == nil) else { throw ValidationError("give either --ckpt or --policy") }
         if policy != nil && task == nil { throw ValidationError("--policy needs --task") }
+        if select != nil && epoch != nil { throw ValidationError("--select chooses the epoch; leave out --epoch") }
+        if select == nil && topK != nil { throw ValidationError("--top-k belongs to --select offline or both") }
     }
 
     func run() throws {
         let models = try self.models.locate()
+        if let select, let ckpt {
+            try selectCheckpoint(select, run: ckpt, models: models)
+            return
+        }
         let report: EvaluationReport
         if let ckpt {
             let (policy, task) = try CheckpointPolicy.load(
@@ -73,10 +85,31 @@ struct Rollout: ParsableCommand {
             try report.writeJSON(to: json)
             print("wrote \(json)")
         }
-        if let minScore, report.meanNormalizedScore < minScore {
-            print("FAILED: mean normalized score \(String(format: "%.2f", report.meanNormalizedScore)) is below --min-score \(minScore)")
-            throw ExitCode.failure
+        try requireMinimum(report.meanNormalizedScore)
+    }
+
+    private func selectCheckpoint(_ mode: RunSelection.Mode, run: String, models: ModelDirectory) throws {
+        let location = try CheckpointLocation(run)
+        guard let folder = location.run else { throw ValidationError("--select needs a run, not the single file \(run)") }
+        let progress = ProgressLine()
+        let selection = try RunSelection.run(
+            folder, mode: mode, topK: topK, taskOverride: task, episodes: episodes, seed: seed,
+            rule: deterministic ? .argmax : .softmax, models: models, threads: threads.threads) { epoch, state in
+            progress.update("epoch \(epoch) · " + state.line(elapsedSeconds: progress.elapsedSeconds))
         }
+        progress.finish()
+        print(selection.table())
+        if let json {
+            try selection.writeJSON(to: json)
+            print("wrote \(json)")
+        }
+        try requireMinimum(selection.selectedScore)
+    }
+
+    private func requireMinimum(_ score: Double) throws {
+        guard let minScore, score < minScore else { return }
+        print("FAILED: mean normalized score \(String(format: "%.2f", score)) is below --min-score \(minScore)")
+        throw ExitCode.failure
     }
 
     private func evaluate(_ policy: some BatchPolicy, task: D4RLTask, models: ModelDirectory) throws -> EvaluationReport {
@@ -88,3 +121,5 @@ struct Rollout: ParsableCommand {
         }
     }
 }
+
+extension RunSelection.Mode: ExpressibleByArgument {}

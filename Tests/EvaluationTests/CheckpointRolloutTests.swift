@@ -67,4 +67,22 @@ import Testing
         }
         #expect(try report(episodes: 1, seed: 0, threads: 1, task: "hopper-expert-v2").task == "hopper-expert-v2")
     }
+
+    @Test func selectionEvaluatesOnTheSameSeedsAndMarksBothChoices() throws {
+        let both = try RunSelection.run(folder, mode: .both, topK: 0, taskOverride: nil, episodes: 2, seed: 1,
+                                        rule: .softmax, models: models, threads: 2)
+        #expect(both.checkpoints.map(\.epoch) == [1, 2])
+        #expect(both.checkpoints.allSatisfy { $0.report.episodes.map(\.seed) == both.checkpoints[0].report.episodes.map(\.seed) })
+        let best = both.checkpoints.max { $0.report.meanNormalizedScore < $1.report.meanNormalizedScore }!
+        #expect(both.onlineEpoch == best.epoch)
+        let losses = OfflineSelection.checkpointLosses(metrics: try folder.readMetrics(), checkpointEpochs: [1, 2])
+        #expect(both.offlineEpoch == OfflineSelection.choose(losses, topK: 0)?.epoch)
+        #expect(both.checkpoints.allSatisfy { $0.meanBCLoss != nil })
+        #expect(both.table().contains("best (online)") && both.table().contains("offline choice (top_k 0)"))
+
+        let offline = try RunSelection.run(folder, mode: .offline, topK: 0, taskOverride: nil, episodes: 2, seed: 1,
+                                           rule: .softmax, models: models, threads: 1)
+        #expect(offline.checkpoints == [both.score(ofEpoch: both.offlineEpoch)!])
+        #expect(offline.selectedScore == both.score(ofEpoch: both.offlineEpoch)!.report.meanNormalizedScore)
+    }
 }
