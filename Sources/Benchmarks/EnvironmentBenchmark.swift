@@ -43,6 +43,17 @@ public struct EnvironmentBenchmark {
         self.steps = steps
     }
 
+    /// Steps per second of the bare physics (frame_skip × `mj_step` on a recorded trajectory of random
+    /// actions) on one thread: the floor every environment figure is compared with.
+    public func floorStepsPerSecond(_ environment: EnvironmentID) throws -> Double {
+        let spec = environment.locomotionSpec
+        let model = try LocomotionEnvironment.loadModel(spec, models: models)
+        let actions = randomActions(rows: 4096, width: spec.nu)
+        let trajectory = try Trajectory.record(try LocomotionEnvironment(spec, model: model), actions: actions, steps: steps)
+        let floor = try bestSeconds { try trajectory.replayRaw(on: Simulation(model: model), frameSkip: spec.frameSkip, actions: actions) }
+        return Double(steps) / floor
+    }
+
     public func run(_ environment: EnvironmentID) throws -> Result {
         let spec = environment.locomotionSpec
         let model = try LocomotionEnvironment.loadModel(spec, models: models)

@@ -60,8 +60,8 @@ public struct TrainingBenchmark {
         var action = [Float](repeating: 0, count: config.actionDimension)
         for _ in 0..<10 { selector.selectActions(states: state, rows: 1, generators: &generator, into: &action) }
         let milliseconds = median { selector.selectActions(states: state, rows: 1, generators: &generator, into: &action) }
-        let macs = Double(config.diffusionSteps * candidates) * noiseModelMACs + Double(candidates) * 2 * qNetworkMACs
-        return Figure(name: "act (\(candidates) candidates)", milliseconds: milliseconds, flops: 2 * macs)
+        return Figure(name: "act (\(candidates) candidates)", milliseconds: milliseconds,
+                      flops: 2 * Self.actingMACs(config, candidates: candidates))
     }
 
     /// The figures as a table, each GFLOP/s also as a fraction of the sgemm ceiling.
@@ -76,15 +76,24 @@ public struct TrainingBenchmark {
         return lines.joined(separator: "\n")
     }
 
-    private var noiseModelMACs: Double {
+    /// Multiply-adds of choosing one state's action: N denoising steps for each candidate, then both
+    /// Q networks on every candidate.
+    public static func actingMACs(_ config: TrainingConfig, candidates: Int) -> Double {
+        Double(config.diffusionSteps * candidates) * noiseModelMACs(config) + Double(candidates) * 2 * qNetworkMACs(config)
+    }
+
+    private static func noiseModelMACs(_ config: TrainingConfig) -> Double {
         let a = config.actionDimension, s = config.stateDimension, h = config.hiddenWidth
         return Double(16 * 32 + 32 * 16 + (a + 16 + s) * h + 2 * h * h + h * a)
     }
 
-    private var qNetworkMACs: Double {
+    private static func qNetworkMACs(_ config: TrainingConfig) -> Double {
         let h = config.hiddenWidth
         return Double((config.stateDimension + config.actionDimension) * h + 2 * h * h + h)
     }
+
+    private var noiseModelMACs: Double { Self.noiseModelMACs(config) }
+    private var qNetworkMACs: Double { Self.qNetworkMACs(config) }
 
     /// Forward passes cost one unit, backward passes two (weight and input gradients); the actor's
     /// Q term backpropagates through one Q network for its input gradient only.

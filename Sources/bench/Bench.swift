@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Speed figures, each as a ratio to this machine's own ceiling measured in the same run.",
         discussion: "Build with -c release: swift run -c release bench envs",
-        subcommands: [Envs.self, Lifetimes.self, Train.self, Act.self, DatasetMemory.self])
+        subcommands: [Envs.self, Lifetimes.self, Train.self, Act.self, Rollout.self, DatasetMemory.self])
 }
 
 struct Envs: ParsableCommand {
@@ -86,5 +86,27 @@ struct DatasetMemory: ParsableCommand {
 
     func run() throws {
         print(try DatasetMemoryBenchmark(rows: rows).report())
+    }
+}
+
+struct Rollout: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Wall time of evaluating a checkpoint against the floor: acting FLOPs at the sgemm rate plus raw physics.")
+
+    @Option(help: "Checkpoint: a run name under checkpoints/, a run folder or a file.")
+    var ckpt = "run7"
+
+    @Option(help: "Episodes, all at once.")
+    var episodes = 10
+
+    @OptionGroup var threads: ThreadsOption
+    @OptionGroup var models: ModelsOption
+
+    func validate() throws {
+        guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1 (got \(episodes))") }
+    }
+
+    func run() throws {
+        print(try RolloutBenchmark(checkpoint: ckpt, episodes: episodes, models: try models.locate(), threads: threads.threads).report())
     }
 }
