@@ -39,12 +39,24 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 /// the gradient step and the whole run configuration (so one file is enough to evaluate it).
 public struct CheckpointFile: Sendable {
     static let format = "swift-diffusion-ql/checkpoint-v1"
+    /// What `tools/convert_reference_checkpoint.py` writes: the PyTorch reference's `actor_<epoch>.pth`
+    /// and `critic_<epoch>.pth` under `actor.` and `critic.`, with the task and epoch as metadata.
+    static let referenceFormat = "diffusion-ql-reference/pytorch"
 
     public let path: String
     public let config: TrainingConfig
     public let epoch: Int
     public let step: Int
+    /// Networks the file lacks and the stored network that stands in for each.
+    public let standIns: [CheckpointNetwork: CheckpointNetwork]
     let file: SafetensorsFile
+
+    /// One sentence per stand-in, for the user to see.
+    public var notes: [String] {
+        standIns.sorted { $0.key.rawValue < $1.key.rawValue }.map { missing, standIn in
+            "\(path) has no \(missing.rawValue) (the reference saves none); the \(standIn.rawValue) stands in for it"
+        }
+    }
 
     /// Reads and checks the header and configuration; tensors are read when loaded.
     public static func read(contentsOf path: String) throws -> CheckpointFile {
@@ -52,6 +64,7 @@ public struct CheckpointFile: Sendable {
         guard let format = file.metadata["format"] else {
             throw CheckpointError.foreign(path: path, reason: "its metadata has no 'format' entry")
         }
+        if format == Self.referenceFormat { return try reference(file, path: path) }
         guard format == Self.format else {
             throw CheckpointError.foreign(path: path, reason: "format '\(format)', expected '\(Self.format)'")
         }
@@ -66,7 +79,24 @@ public struct CheckpointFile: Sendable {
         }
         let problems = config.problems()
         guard problems.isEmpty else { throw CheckpointError.badConfig(path: path, reason: problems.joined(separator: "; ")) }
-        return CheckpointFile(path: path, config: config, epoch: epoch, step: step, file: file)
+        return CheckpointFile(path: path, config: config, epoch: epoch, step: step, standIns: [:], file: file)
+    }
+
+    /// A converted reference checkpoint: dimensions from the tensors, hyperparameters from the task's
+    /// preset, the actor standing in for the EMA actor and the critic for the target critic.
+    private static func reference(_ file: SafetensorsFile, path: String) throws -> CheckpointFile {
+        guard let task = file.metadata["task"], let epoch = file.metadata["epoch"].flatMap({ Int($0) }) else {
+            throw CheckpointError.foreign(path: path, reason: "a converted reference checkpoint needs metadata 'task' and 'epoch'")
+        }
+        let actionDimension = try file.shape(of: "actor.model.final_layer.weight")[0]
+        let firstCritic = try file.shape(of: "critic.q1_model.0.weight")
+        let steps = try file.shape(of: "actor.betas")[0]
+        var config = TrainingConfig.preset(task: task, stateDimension: firstCritic[1] - actionDimension, actionDimension: actionDimension)
+            ?? TrainingConfig(task: task, stateDimension: firstCritic[1] - actionDimension, actionDimension: actionDimension)
+        config.hiddenWidth = firstCritic[0]
+        config.diffusionSteps = steps
+        return CheckpointFile(path: path, config: config, epoch: epoch, step: file.metadata["step"].flatMap { Int($0) } ?? 0,
+                              standIns: [.emaActor: .actor, .criticTarget: .critic], file: file)
     }
 
     /// Writes the trainer's four networks (and the actor's schedule buffers, as the reference's
@@ -90,8 +120,9 @@ public struct CheckpointFile: Sendable {
 
     /// Overwrites `parameters` with the stored network, checking every tensor's shape and finiteness.
     public func load(_ network: CheckpointNetwork, into parameters: Parameters) throws {
-        try parameters.load(from: file, prefix: network.prefix)
-        if network == .actor { try checkScheduleBuffers() }
+        let stored = standIns[network] ?? network
+        try parameters.load(from: file, prefix: stored.prefix)
+        if stored == .actor { try checkScheduleBuffers() }
     }
 
     /// A policy holding the stored actor or EMA actor, sized for batches of `capacity` rows.

@@ -9,6 +9,8 @@ import SeededRandom
 public final class CheckpointPolicy: BatchPolicy {
     public let name: String
     public let selector: ActionSelector
+    /// What the checkpoint lacked and what stood in for it (converted reference checkpoints).
+    public let notes: [String]
     private var generators: [SeededGenerator]
     /// The generators of the rows of one call, in row order (the selector takes them contiguous).
     private var rowGenerators: [SeededGenerator]
@@ -20,6 +22,7 @@ public final class CheckpointPolicy: BatchPolicy {
     public init(_ checkpoint: CheckpointFile, episodes: Int, seed: UInt64, candidates: Int = 50,
                 rule: ActionSelector.Rule = .softmax) throws {
         name = checkpoint.path
+        notes = checkpoint.notes
         selector = try checkpoint.actionSelector(maxStates: episodes, candidates: candidates, rule: rule)
         generators = (0..<episodes).map { SeededGenerator(seeds: seed, 0x6163_7469_6F6E, UInt64($0)) }
         rowGenerators = generators

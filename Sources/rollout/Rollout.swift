@@ -74,6 +74,7 @@ struct Rollout: ParsableCommand {
             let (policy, task) = try CheckpointPolicy.load(
                 try CheckpointLocation(ckpt, epoch: epoch), taskOverride: task, episodes: episodes, seed: seed,
                 rule: deterministic ? .argmax : .softmax, models: models)
+            for note in policy.notes { print("note: \(note)") }
             report = try evaluate(policy, task: task, models: models)
         } else {
             let task = try D4RLTask.named(self.task!)
