@@ -14,7 +14,7 @@ public struct ReplayBuffer: Sendable {
 
     /// One step, as `append` takes it.
     public struct Step {
-        public var qpos: [Double], qvel: [Double]
+        public var qpos: UnsafeBufferPointer<Double>, qvel: UnsafeBufferPointer<Double>
         public var observation: UnsafeBufferPointer<Double>
         public var action: UnsafeBufferPointer<Float>
         public var logProbability: Float
@@ -23,7 +23,7 @@ public struct ReplayBuffer: Sendable {
         public var terminal: Bool
         public var timeout: Bool
 
-        public init(qpos: [Double], qvel: [Double], observation: UnsafeBufferPointer<Double>,
+        public init(qpos: UnsafeBufferPointer<Double>, qvel: UnsafeBufferPointer<Double>, observation: UnsafeBufferPointer<Double>,
                     action: UnsafeBufferPointer<Float>, logProbability: Float, reward: Double,
                     nextObservation: UnsafeBufferPointer<Double>, terminal: Bool, timeout: Bool) {
             self.qpos = qpos

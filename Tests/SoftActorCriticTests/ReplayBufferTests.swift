@@ -9,11 +9,11 @@ import Testing
         var buffer = ReplayBuffer(capacity: capacity, observationDimension: 2, actionDimension: 1, qposDimension: 2, qvelDimension: 1)
         for step in 0..<steps {
             let value = Double(step)
-            [value, value].withUnsafeBufferPointer { observation in
+            [value, value].withUnsafeBufferPointer { pair in
                 [Float(value)].withUnsafeBufferPointer { action in
-                    buffer.append(ReplayBuffer.Step(qpos: [value, value], qvel: [value], observation: observation, action: action,
-                                                    logProbability: Float(value), reward: value, nextObservation: observation,
-                                                    terminal: step % 3 == 2, timeout: false))
+                    buffer.append(ReplayBuffer.Step(qpos: pair, qvel: UnsafeBufferPointer(rebasing: pair[0..<1]), observation: pair,
+                                                    action: action, logProbability: Float(value), reward: value,
+                                                    nextObservation: pair, terminal: step % 3 == 2, timeout: false))
                 }
             }
         }

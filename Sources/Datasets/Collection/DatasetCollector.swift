@@ -56,24 +56,43 @@ public struct DatasetCollector {
         let actions = FloatBuffer(count: copies * actionWidth)
         let logProbabilities = FloatBuffer(count: copies)
         var environmentActions = [Double](repeating: 0, count: copies * actionWidth)
-        var before = Array(repeating: [Double](repeating: 0, count: observationWidth), count: copies)
+        // Each copy's observation and simulator state before the step, one row per copy.
+        var previous = [Double](repeating: 0, count: copies * observationWidth)
+        var qpos = [Double](repeating: 0, count: copies * spec.nq), qvel = [Double](repeating: 0, count: copies * spec.nv)
         while keptTransitions < target {
-            vector.withObservations { rows in for i in 0..<rows.count { states.pointer[i] = Float(rows[i]) } }
-            for copy in 0..<copies { before[copy] = Array(vector.observation(copy)) }
+            vector.withObservations { rows in
+                for i in 0..<rows.count { states.pointer[i] = Float(rows[i]) }
+                previous.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: rows) }
+            }
+            qpos.withUnsafeMutableBufferPointer { qpos in
+                qvel.withUnsafeMutableBufferPointer { qvel in
+                    for (copy, environment) in vector.environments.enumerated() {
+                        environment.simulation.qpos.copy(to: UnsafeMutableBufferPointer(rebasing: qpos[copy * spec.nq ..< (copy + 1) * spec.nq]))
+                        environment.simulation.qvel.copy(to: UnsafeMutableBufferPointer(rebasing: qvel[copy * spec.nv ..< (copy + 1) * spec.nv]))
+                    }
+                }
+            }
             choose(behaviour, rows: copies, states: states, noise: noise, actions: actions,
                    logProbabilities: logProbabilities, generators: &generators)
             for i in 0..<environmentActions.count { environmentActions[i] = Double(actions.pointer[i]) }
-            let simulatorStates = vector.environments.map { (Array($0.simulation.qpos), Array($0.simulation.qvel)) }
             try vector.step(actions: environmentActions)
             for copy in 0..<copies {
                 let outcome = vector.outcome(copy)
-                before[copy].withUnsafeBufferPointer { observation in
-                    Array(vector.observation(copy)).withUnsafeBufferPointer { next in
-                        running[copy].append(ReplayBuffer.Step(
-                            qpos: simulatorStates[copy].0, qvel: simulatorStates[copy].1, observation: observation,
-                            action: UnsafeBufferPointer(start: actions.pointer + copy * actionWidth, count: actionWidth),
-                            logProbability: logProbabilities.pointer[copy], reward: outcome.reward, nextObservation: next,
-                            terminal: outcome.terminated, timeout: outcome.truncated && !outcome.terminated))
+                func row(_ values: UnsafeBufferPointer<Double>, _ width: Int) -> UnsafeBufferPointer<Double> {
+                    UnsafeBufferPointer(rebasing: values[copy * width ..< (copy + 1) * width])
+                }
+                previous.withUnsafeBufferPointer { previous in
+                    qpos.withUnsafeBufferPointer { qpos in
+                        qvel.withUnsafeBufferPointer { qvel in
+                            vector.withObservations { next in
+                                running[copy].append(ReplayBuffer.Step(
+                                    qpos: row(qpos, spec.nq), qvel: row(qvel, spec.nv), observation: row(previous, observationWidth),
+                                    action: UnsafeBufferPointer(start: actions.pointer + copy * actionWidth, count: actionWidth),
+                                    logProbability: logProbabilities.pointer[copy], reward: outcome.reward,
+                                    nextObservation: row(next, observationWidth),
+                                    terminal: outcome.terminated, timeout: outcome.truncated && !outcome.terminated))
+                            }
+                        }
                     }
                 }
                 guard outcome.terminated || outcome.truncated else { continue }

@@ -79,6 +79,9 @@ public final class SACRun {
     private let evaluationEnvironment: any Environment
     private let batch: TransitionBatch
     private let observation: UnsafeMutableBufferPointer<Double>
+    /// The simulator state before the step being taken, as the replay buffer records it.
+    private let qpos: UnsafeMutableBufferPointer<Double>
+    private let qvel: UnsafeMutableBufferPointer<Double>
     private let nextObservation: UnsafeMutableBufferPointer<Double>
     private let input: FloatBuffer
     private let action: FloatBuffer
@@ -112,6 +115,8 @@ public final class SACRun {
                               actionDimension: actionDimension, qposDimension: spec.nq, qvelDimension: spec.nv)
         batch = TransitionBatch(rows: config.batchSize, stateDimension: observationDimension, actionDimension: actionDimension)
         observation = .allocate(capacity: observationDimension)
+        qpos = .allocate(capacity: spec.nq)
+        qvel = .allocate(capacity: spec.nv)
         nextObservation = .allocate(capacity: observationDimension)
         input = FloatBuffer(count: observationDimension)
         action = FloatBuffer(count: actionDimension)
@@ -127,8 +132,7 @@ public final class SACRun {
     }
 
     deinit {
-        observation.deallocate()
-        nextObservation.deallocate()
+        for buffer in [observation, nextObservation, qpos, qvel] { buffer.deallocate() }
         actionForEnvironment.deallocate()
     }
 
@@ -161,7 +165,8 @@ public final class SACRun {
             environment.reset(seed: generator.next(), observation: observation)
             episodeRunning = true
         }
-        let qpos = Array(environment.simulation.qpos), qvel = Array(environment.simulation.qvel)
+        environment.simulation.qpos.copy(to: qpos)
+        environment.simulation.qvel.copy(to: qvel)
         var logProbability: Float = 0
         for i in 0..<observation.count { input.pointer[i] = Float(observation[i]) }
         for i in 0..<noise.count { noise.pointer[i] = Float(generator.normal()) }
@@ -170,7 +175,7 @@ public final class SACRun {
         for i in 0..<action.count { actionForEnvironment[i] = Double(action.pointer[i]) }
         let outcome = try environment.step(action: UnsafeBufferPointer(actionForEnvironment), observation: nextObservation)
         replay.append(ReplayBuffer.Step(
-            qpos: qpos, qvel: qvel, observation: UnsafeBufferPointer(observation),
+            qpos: UnsafeBufferPointer(qpos), qvel: UnsafeBufferPointer(qvel), observation: UnsafeBufferPointer(observation),
             action: UnsafeBufferPointer(start: action.pointer, count: action.count), logProbability: logProbability,
             reward: outcome.reward, nextObservation: UnsafeBufferPointer(nextObservation),
             terminal: outcome.terminated, timeout: outcome.truncated && !outcome.terminated))
