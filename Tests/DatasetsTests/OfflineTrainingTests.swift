@@ -31,9 +31,12 @@ import Testing
     @Test func theDefaultDatasetIsWhereCollectWritesAndItsAbsenceIsNamed() throws {
         let task = try D4RLTask.named("walker2d-medium-replay-v2")
         #expect(OfflineTrainingSetup.defaultDatasetPath(for: task) == "datasets/walker2d_medium_replay-v2.hdf5")
+        // full-replay is a level collect does not make, so its default file is absent even in a
+        // checkout where datasets have been collected.
+        let absent = try D4RLTask.named("walker2d-full-replay-v2")
         #expect {
-            try OfflineTrainingSetup(task: task, datasetPath: nil, overrides: TrainingOverrides())
-        } throws: { "\($0)".contains("datasets/walker2d_medium_replay-v2.hdf5") }
+            try OfflineTrainingSetup(task: absent, datasetPath: nil, overrides: TrainingOverrides())
+        } throws: { "\($0)".contains("datasets/walker2d_full_replay-v2.hdf5") }
     }
 
     @Test func aDatasetOfAnotherEnvironmentOrATaskWithoutPresetIsRefused() throws {
