@@ -182,9 +182,8 @@ public struct CheckpointFile: Sendable {
 extension TrainingConfig {
     /// The configuration as JSON with snake_case keys and sorted, so equal configs give equal text.
     public func encodedJSON() throws -> String {
-        let encoder = JSONEncoder()
+        let encoder = JSONEncoder.sorted()
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 

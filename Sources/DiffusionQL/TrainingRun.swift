@@ -131,10 +131,6 @@ public final class TrainingRun {
                     + "from \(storedData.path); this dataset has \(requestedData.transitions) (checksum \(requestedData.checksum))")
         }
         guard comparable != stored else { return }
-        let mirrorStored = Mirror(reflecting: stored), mirrorRequested = Mirror(reflecting: comparable)
-        let differing = zip(mirrorStored.children, mirrorRequested.children)
-            .filter { "\($0.value)" != "\($1.value)" }
-            .compactMap(\.0.label)
-        throw RunFolderError.configMismatch(path: folder.path, fields: differing)
+        throw RunFolderError.configMismatch(path: folder.path, fields: differingFields(stored, comparable))
     }
 }

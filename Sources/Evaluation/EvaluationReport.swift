@@ -1,4 +1,5 @@
 import AtomicFile
+import DiffusionQL
 import Environments
 import Foundation
 
@@ -85,9 +86,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
 
 /// Pretty JSON with sorted keys (the same report always gives the same bytes), written atomically.
 func writeSortedJSON(_ value: some Encodable, to path: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try AtomicFile.write(encoder.encode(value), to: path)
+    try AtomicFile.write(JSONEncoder.sorted().encode(value), to: path)
 }
 
 func format(_ value: Double, _ decimals: Int) -> String {

@@ -62,7 +62,7 @@ public struct BehaviourDatasets {
             var metadata = ["algorithm": "SAC", "level": level, "policy": path]
             metadata["iteration"] = stored["step"]
             metadata["policy_normalized_score"] = stored["normalized_score"]
-            return try collector.collect(.policy(policy, name: path), transitions: transitions, seed: seed,
+            return try collector.collect(.policy(policy), transitions: transitions, seed: seed,
                                          metadata: metadata, progress: progress)
         case "medium-expert":
             var joined = try make(level: "medium", transitions: transitions, seed: seed, progress: progress)

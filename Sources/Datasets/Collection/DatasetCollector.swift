@@ -10,7 +10,7 @@ public enum Behaviour {
     /// Actions uniform in the action box (D4RL's random datasets).
     case uniform(BoxSpace)
     /// A SAC policy's sampled actions (not its mean), as D4RL's medium and expert datasets.
-    case policy(TanhGaussianPolicy, name: String)
+    case policy(TanhGaussianPolicy)
 }
 
 /// How far a collection has come, for a progress display.
@@ -127,7 +127,7 @@ public struct DatasetCollector {
                 }
                 logProbabilities.pointer[row] = Float(logDensity)
             }
-        case let .policy(policy, _):
+        case let .policy(policy):
             for row in 0..<rows {
                 for k in 0..<width { noise.pointer[row * width + k] = Float(generators[row].normal()) }
             }

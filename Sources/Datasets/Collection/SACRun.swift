@@ -265,7 +265,7 @@ public final class SACRun {
                         "gradient_steps": String(agent.step), "steps_appended": String(replay.stepsAppended),
                         "episodes": String(episodes), "updates_since_evaluation": String(updatesSinceEvaluation),
                         "loss_sums": lossSums.map { String($0.bitPattern, radix: 16) }.joined(separator: ":"),
-                        "evaluations": String(decoding: try Self.sortedEncoder.encode(evaluations), as: UTF8.self)]
+                        "evaluations": String(decoding: try JSONEncoder.sorted().encode(evaluations), as: UTF8.self)]
         if let mediumStep { metadata["medium_step"] = String(mediumStep) }
         for (name, parameters) in agent.namedParameters { tensors += parameters.namedTensors(prefix: name + ".") }
         for (name, optimizer) in agent.namedOptimizers {
@@ -319,11 +319,7 @@ public final class SACRun {
         var comparable = config
         comparable.totalSteps = stored.1.totalSteps
         comparable.saveEvery = stored.1.saveEvery
-        var fields: [String] = stored.0 == environmentID ? [] : ["environment"]
-        if comparable != stored.1 {
-            fields += zip(Mirror(reflecting: stored.1).children, Mirror(reflecting: comparable).children)
-                .filter { "\($0.value)" != "\($1.value)" }.compactMap(\.0.label)
-        }
+        let fields = (stored.0 == environmentID ? [] : ["environment"]) + differingFields(stored.1, comparable)
         if !fields.isEmpty { throw SACRunError.configMismatch(path: folder, fields: fields) }
     }
 
@@ -332,15 +328,8 @@ public final class SACRun {
         var sac: SACConfig
     }
 
-    /// Sorted keys: the same state always gives the same bytes.
-    private static var sortedEncoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return encoder
-    }
-
     static func encode(_ config: SACConfig, environment: EnvironmentID) throws -> String {
-        String(decoding: try sortedEncoder.encode(StoredConfig(environment: environment.rawValue, sac: config)), as: UTF8.self)
+        String(decoding: try JSONEncoder.sorted().encode(StoredConfig(environment: environment.rawValue, sac: config)), as: UTF8.self)
     }
 
     static func readConfig(_ path: String) throws -> (EnvironmentID, SACConfig) {
