@@ -4,7 +4,8 @@ import PackageDescription
 // Layers, lowest first; a target depends only on targets above it in this list.
 //   CMuJoCo (module map) -> MuJoCo (owning wrapper) -> Environments -> NeuralNet (over CBLAS)
 //   -> DiffusionQL -> SoftActorCritic (the behaviour agent) -> Datasets (D4RL HDF5 files over CHDF5,
-//   SAC runs and dataset collection) -> Evaluation -> executables
+//   SAC runs and dataset collection) -> Evaluation -> Viewer (live window over CGLFW, headless recording
+//   over CEGL and CPNG, MuJoCo's renderer) -> executables
 //   SeededRandom, Parallel and AtomicFile are leaf utilities shared by every layer above the C modules;
 //   CommandLineOptions holds the options the executables share.
 // The numeric targets are optimized in every configuration: a debug `swift run` or `swift test` then
@@ -39,6 +40,9 @@ let package = Package(
         .systemLibrary(name: "CMuJoCo", path: "Sources/CMuJoCo"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CGLFW", path: "Sources/CGLFW", pkgConfig: "glfw3", providers: [.apt(["libglfw3-dev"])]),
+        .systemLibrary(name: "CEGL", path: "Sources/CEGL", pkgConfig: "egl", providers: [.apt(["libegl-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .target(name: "SeededRandom", swiftSettings: numericSettings),
         .target(name: "Parallel"),
         .target(name: "AtomicFile"),
@@ -52,6 +56,7 @@ let package = Package(
             "CHDF5", "DiffusionQL", "SoftActorCritic", "NeuralNet", "Environments", "SeededRandom", "Parallel", "AtomicFile",
         ]),
         .target(name: "Evaluation", dependencies: ["Environments", "DiffusionQL", "Datasets", "SeededRandom", "AtomicFile"]),
+        .target(name: "Viewer", dependencies: ["MuJoCo", "Environments", "Evaluation", "AtomicFile", "CGLFW", "CEGL", "CPNG"]),
         .target(name: "Benchmarks", dependencies: [
             "Environments", "Evaluation", "MuJoCo", "Parallel", "NeuralNet", "DiffusionQL", "Datasets", "SeededRandom",
         ]),
@@ -60,7 +65,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rollout", dependencies: [
-            "Evaluation", "Environments", "CommandLineOptions",
+            "Evaluation", "Environments", "Viewer", "CommandLineOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "bench", dependencies: [
@@ -88,6 +93,7 @@ let package = Package(
         .testTarget(name: "SoftActorCriticTests", dependencies: ["SoftActorCritic", "NeuralNet", "DiffusionQL", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments", "DiffusionQL", "SeededRandom"]),
         .testTarget(name: "BanditTests", dependencies: ["Bandit"]),
+        .testTarget(name: "ViewerTests", dependencies: ["Viewer", "Evaluation", "Environments", "CGLFW"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "Environments", "CHDF5", "SoftActorCritic", "SeededRandom"]),
     ]
 )

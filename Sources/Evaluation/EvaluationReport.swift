@@ -21,6 +21,17 @@ public struct EpisodeResult: Codable, Sendable, Equatable {
         case index, seed, `return`, length, terminated, unstable
         case normalizedScore = "normalized_score"
     }
+
+    public init(index: Int, seed: UInt64, return: Double, length: Int, normalizedScore: Double, terminated: Bool,
+                unstable: Bool) {
+        self.index = index
+        self.seed = seed
+        self.return = `return`
+        self.length = length
+        self.normalizedScore = normalizedScore
+        self.terminated = terminated
+        self.unstable = unstable
+    }
 }
 
 /// The outcome of evaluating one policy on one task.

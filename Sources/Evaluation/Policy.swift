@@ -11,18 +11,35 @@ public protocol BatchPolicy: AnyObject {
     /// depend on which other episodes happen to share the batch.
     func act(observations: UnsafeBufferPointer<Double>, episodes: UnsafeBufferPointer<Int>,
              actions: UnsafeMutableBufferPointer<Double>)
+
+    /// Rewinds episode `episode`'s random stream to its start, so that replaying the episode from
+    /// the same initial state repeats its actions exactly (a viewer's reset).
+    func restart(episode: Int)
+}
+
+extension SeededGenerator {
+    /// The acting stream of episode `episode` in an evaluation seeded with `seed`.
+    static func acting(seed: UInt64, episode: Int) -> SeededGenerator {
+        SeededGenerator(seeds: seed, 0x6163_7469_6F6E, UInt64(episode))
+    }
 }
 
 /// Uniformly random actions over the action space: the policy behind D4RL's REF_MIN.
 public final class RandomPolicy: BatchPolicy {
     public let name = "random"
     private let actionSpace: BoxSpace
+    private let seed: UInt64
     private var generators: [SeededGenerator]
 
     /// Episode i draws from a generator seeded by (seed, i).
     public init(actionSpace: BoxSpace, episodes: Int, seed: UInt64) {
         self.actionSpace = actionSpace
-        generators = (0..<episodes).map { SeededGenerator(seeds: seed, 0x6163_7469_6F6E, UInt64($0)) }
+        self.seed = seed
+        generators = (0..<episodes).map { SeededGenerator.acting(seed: seed, episode: $0) }
+    }
+
+    public func restart(episode: Int) {
+        generators[episode] = .acting(seed: seed, episode: episode)
     }
 
     public func act(observations: UnsafeBufferPointer<Double>, episodes: UnsafeBufferPointer<Int>,

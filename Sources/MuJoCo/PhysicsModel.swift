@@ -100,6 +100,11 @@ public final class PhysicsModel: @unchecked Sendable {
         }
     }
 
+    /// The name of object `id` of `kind`; nil when it has none.
+    public func name(of kind: ObjectKind, id: Int) -> String? {
+        mj_id2name(raw, Int32(kind.rawValue.rawValue), Int32(id)).map { String(cString: $0) }
+    }
+
     /// The id of the named object, or nil when the model has none of that name.
     public func id(of kind: ObjectKind, named name: String) -> Int? {
         let id = mj_name2id(raw, Int32(kind.rawValue.rawValue), name)

@@ -2,6 +2,8 @@ import ArgumentParser
 import CommandLineOptions
 import Environments
 import Evaluation
+import Foundation
+import Viewer
 
 @main
 struct Rollout: ParsableCommand {
@@ -11,8 +13,13 @@ struct Rollout: ParsableCommand {
             Episodes run in parallel, one environment copy each. The same --seed gives the same \
             numbers whatever --threads is.
 
+            --viewer plays the episodes live in a window (keys as in MuJoCo's simulate; F1 lists them). \
+            --record and --frames render them offscreen, without any display, into a video or PNG frames.
+
             Examples: rollout --ckpt run7 --episodes 10
                       rollout --task hopper-medium-v2 --policy random --episodes 10
+                      rollout --ckpt run7 --viewer
+                      rollout --ckpt run7 --episodes 1 --record hopper.mp4
             """)
 
     @Option(help: "Diffusion-QL checkpoint: a run name under checkpoints/, a run folder, or one checkpoint file.")
@@ -51,6 +58,24 @@ struct Rollout: ParsableCommand {
     @Option(help: "Also write the report as JSON to this path.")
     var json: String?
 
+    @Flag(help: "Play the episodes live in a window, at real time.")
+    var viewer = false
+
+    @Option(help: "Record the episodes offscreen into a video: .mp4, .mov, .mkv, .webm or .gif (encoded by ffmpeg).")
+    var record: String?
+
+    @Option(help: "Record the episodes offscreen as PNG frames into this folder.")
+    var frames: String?
+
+    @Option(help: "Size of recorded frames, WIDTHxHEIGHT.")
+    var size = FrameSize(width: 640, height: 480)
+
+    @Option(help: "Recorded frames per second of simulated time (the video plays at real time).")
+    var fps = 30
+
+    @Option(help: "Close the viewer, or end the recording, after this many frames.")
+    var maxFrames: Int?
+
     enum PolicyKind: String, ExpressibleByArgument, CaseIterable {
         case random
     }
@@ -61,6 +86,11 @@ struct Rollout: ParsableCommand {
         if policy != nil && task == nil { throw ValidationError("--policy needs --task") }
         if select != nil && epoch != nil { throw ValidationError("--select chooses the epoch; leave out --epoch") }
         if select == nil && topK != nil { throw ValidationError("--top-k belongs to --select offline or both") }
+        let outputs = [viewer ? "--viewer" : nil, record.map { _ in "--record" }, frames.map { _ in "--frames" }].compactMap { $0 }
+        if outputs.count > 1 { throw ValidationError("choose one of \(outputs.joined(separator: ", "))") }
+        if !outputs.isEmpty && select != nil { throw ValidationError("\(outputs[0]) plays one checkpoint; leave out --select") }
+        if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be at least 1 (got \(maxFrames))") }
+        if maxFrames != nil && outputs.isEmpty { throw ValidationError("--max-frames belongs to --viewer, --record or --frames") }
     }
 
     func run() throws {
@@ -69,17 +99,17 @@ struct Rollout: ParsableCommand {
             try selectCheckpoint(select, run: ckpt, models: models)
             return
         }
+        let (policy, task) = try makePolicy(models: models)
         let report: EvaluationReport
-        if let ckpt {
-            let (policy, task) = try CheckpointPolicy.load(
-                try CheckpointLocation(ckpt, epoch: epoch), taskOverride: task, episodes: episodes, seed: seed,
-                rule: deterministic ? .argmax : .softmax, models: models)
-            for note in policy.notes { print("note: \(note)") }
-            report = try evaluate(policy, task: task, models: models)
+        if viewer || record != nil || frames != nil {
+            report = try play(policy, task: task, models: models)
         } else {
-            let task = try D4RLTask.named(self.task!)
-            let actionSpace = try task.environment.makeEnvironment(models: models).actionSpace
-            report = try evaluate(RandomPolicy(actionSpace: actionSpace, episodes: episodes, seed: seed), task: task, models: models)
+            report = try evaluate(policy, task: task, models: models)
+        }
+        guard !report.episodes.isEmpty else {
+            print("no episode finished, so there is no score")
+            if minScore != nil { throw ExitCode.failure }
+            return
         }
         print(report.table())
         if let json {
@@ -87,6 +117,40 @@ struct Rollout: ParsableCommand {
             print("wrote \(json)")
         }
         try requireMinimum(report.meanNormalizedScore)
+    }
+
+    private func makePolicy(models: ModelDirectory) throws -> (any BatchPolicy, D4RLTask) {
+        if let ckpt {
+            let (policy, task) = try CheckpointPolicy.load(
+                try CheckpointLocation(ckpt, epoch: epoch), taskOverride: task, episodes: episodes, seed: seed,
+                rule: deterministic ? .argmax : .softmax, models: models)
+            for note in policy.notes { print("note: \(note)") }
+            return (policy, task)
+        }
+        let task = try D4RLTask.named(self.task!)
+        let actionSpace = try task.environment.makeEnvironment(models: models).actionSpace
+        return (RandomPolicy(actionSpace: actionSpace, episodes: episodes, seed: seed), task)
+    }
+
+    /// Plays the episodes in the viewer or into a recording; reports the episodes that finished.
+    private func play(_ policy: any BatchPolicy, task: D4RLTask, models: ModelDirectory) throws -> EvaluationReport {
+        let player = EpisodePlayer(task: task, environment: try task.environment.makeEnvironment(models: models),
+                                   policy: policy, episodes: episodes, seed: seed)
+        if viewer {
+            try LiveViewer(player: player).run(maxFrames: maxFrames)
+        } else {
+            let recorder = try Recorder(player: player, settings: RecordingSettings(
+                width: size.width, height: size.height, framesPerSecond: fps, maxFrames: maxFrames))
+            let output: RecordingOutput = record.map { .video(path: $0) } ?? .frames(folder: frames!)
+            let progress = ProgressLine()
+            let written = try recorder.record(to: output) { frame in
+                progress.update("frame \(frame) · episode \(player.episode + 1)/\(episodes) · step \(player.step)")
+            }
+            progress.finish()
+            print("wrote \(written) frames (\(size.width)x\(size.height), \(fps) fps) to \(record ?? frames!)")
+        }
+        print("\(player.finished.count) of \(episodes) episodes finished")
+        return player.report
     }
 
     private func selectCheckpoint(_ mode: RunSelection.Mode, run: String, models: ModelDirectory) throws {
@@ -124,3 +188,22 @@ struct Rollout: ParsableCommand {
 }
 
 extension RunSelection.Mode: ExpressibleByArgument {}
+
+/// `--size WIDTHxHEIGHT`.
+struct FrameSize: ExpressibleByArgument {
+    let width: Int
+    let height: Int
+
+    init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    init?(argument: String) {
+        let parts = argument.lowercased().split(separator: "x")
+        guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]) else { return nil }
+        self.init(width: width, height: height)
+    }
+
+    var defaultValueDescription: String { "\(width)x\(height)" }
+}
