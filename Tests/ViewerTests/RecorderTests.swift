@@ -1,0 +1,111 @@
+import CPNG
+import Environments
+import Evaluation
+import Foundation
+import Testing
+import Viewer
+
+/// Recording needs no display: it renders through EGL's surfaceless platform.
+@Suite("Headless recording")
+struct RecorderTests {
+    let folder: String
+
+    init() throws {
+        folder = NSTemporaryDirectory() + "recorder-tests-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    @Test("a video has the requested frames and size, as ffprobe reads it")
+    func video() throws {
+        let path = folder + "/gait.mp4"
+        // Ten random episodes last longer than 12 frames; --max-frames ends the recording.
+        let recorder = try Recorder(player: try randomHopperPlayer(episodes: 10),
+                                    settings: RecordingSettings(width: 320, height: 240, framesPerSecond: 25, maxFrames: 12))
+        #expect(try recorder.record(to: .video(path: path)) == 12)
+        let probe = try ffprobe(path)
+        #expect(probe == "320,240,12", "ffprobe read width,height,frames = \(probe)")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0 != "gait.mp4" }
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+    }
+
+    @Test("PNG frames show the robot and a whole recording ends with its episodes")
+    func pngFrames() throws {
+        let player = try randomHopperPlayer(episodes: 1)
+        let recorder = try Recorder(player: player, settings: RecordingSettings(width: 320, height: 240, framesPerSecond: 30))
+        let frames = try recorder.record(to: .frames(folder: folder))
+        // The episode's k steps of 8 ms take ceil(k * 0.008 * 30) frames after the first.
+        let length = try #require(player.finished.first?.length)
+        #expect(player.isDone)
+        #expect(frames == 1 + Int((Double(length) * 0.008 * 30).rounded(.up)))
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(files.count == frames && files.first == "frame_000000.png")
+        let image = try decodePNG(folder + "/frame_000000.png")
+        #expect(image.width == 320 && image.height == 240)
+        // The thin hopper covers about 0.2% of a 320x240 frame; floor, sky and overlay never pass as robot.
+        #expect(image.robotFraction > 0.001, "the first frame shows no robot: \(image.robotFraction)")
+    }
+
+    @Test("sizes that cannot be encoded and unknown formats are refused before anything is rendered")
+    func badSettings() throws {
+        let odd = try Recorder(player: try randomHopperPlayer(episodes: 1),
+                               settings: RecordingSettings(width: 321, height: 240))
+        #expect(throws: ViewerError.self) { try odd.record(to: .video(path: folder + "/odd.mp4")) }
+        let recorder = try Recorder(player: try randomHopperPlayer(episodes: 1), settings: RecordingSettings(maxFrames: 2))
+        let error = try #require(throws: ViewerError.self) { try recorder.record(to: .video(path: folder + "/gait.avi")) }
+        #expect(error.description.contains(".mp4"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+    }
+
+    private func ffprobe(_ path: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
+        process.arguments = ["-v", "error", "-count_frames", "-select_streams", "v:0",
+                             "-show_entries", "stream=width,height,nb_read_frames", "-of", "csv=p=0", path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private struct DecodedPNG {
+        let width: Int, height: Int
+        let rgb: [UInt8]
+
+        var robotFraction: Double {
+            let robot = stride(from: 0, to: rgb.count, by: 3).count { isRobotColour((rgb[$0], rgb[$0 + 1], rgb[$0 + 2])) }
+            return Double(robot) / Double(width * height)
+        }
+    }
+
+    private func decodePNG(_ path: String) throws -> DecodedPNG {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        guard png_image_begin_read_from_file(&image, path) != 0 else { throw SetupError("libpng cannot read \(path)") }
+        image.format = UInt32(PNG_FORMAT_RGB)
+        var rgb = [UInt8](repeating: 0, count: Int(image.width * image.height) * 3)
+        guard png_image_finish_read(&image, nil, &rgb, 0, nil) != 0 else { throw SetupError("libpng cannot decode \(path)") }
+        return DecodedPNG(width: Int(image.width), height: Int(image.height), rgb: rgb)
+    }
+}
+
+@Suite("Episode player")
+struct EpisodePlayerTests {
+    @Test("plays the evaluation's episodes one after another, and a restart replays an episode exactly")
+    func matchesEvaluation() throws {
+        let player = try randomHopperPlayer(episodes: 3, seed: 9)
+        try player.advance()
+        try player.advance()
+        player.restartEpisode()
+        #expect(player.step == 0)
+        while !player.isDone { try player.advance() }
+        let task = try D4RLTask.named("hopper-medium-v2")
+        let models = try ModelDirectory.locate()
+        let actionSpace = try task.environment.makeEnvironment(models: models).actionSpace
+        let headless = try Evaluator(task: task, models: models, threads: 1).evaluate(
+            RandomPolicy(actionSpace: actionSpace, episodes: 3, seed: 9), episodes: 3, seed: 9)
+        #expect(player.finished == headless.episodes)
+        #expect(player.report.meanNormalizedScore == headless.meanNormalizedScore)
+    }
+}
