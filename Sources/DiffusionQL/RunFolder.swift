@@ -134,7 +134,9 @@ public struct RunFolder: Sendable {
         try AtomicFile.write(text, to: metricsPath)
     }
 
+    /// A file of the run, relative when the run's path is (so reports say `checkpoints/run7/...`
+    /// wherever the checkout lives).
     private func file(_ name: String) -> String {
-        URL(fileURLWithPath: path).appendingPathComponent(name).path
+        (path as NSString).appendingPathComponent(name)
     }
 }
