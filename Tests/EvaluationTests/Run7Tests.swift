@@ -1,0 +1,31 @@
+import Environments
+import Evaluation
+import Foundation
+import Testing
+
+/// run7 is the committed Diffusion-QL run, trained on this project's own hopper-medium data.
+/// `checkpoints/run7/evaluation.json` is its record: `rollout --ckpt run7 --episodes 10 --json ...`.
+@Suite struct Run7Tests {
+    @Test func run7ReachesTheScoreItsRecordSays() throws {
+        let record = try JSONDecoder().decode(
+            EvaluationReport.self, from: Data(contentsOf: URL(fileURLWithPath: "checkpoints/run7/evaluation.json")))
+        let models = try ModelDirectory.locate()
+        let episodes = 3
+        let (policy, task) = try CheckpointPolicy.load(
+            try CheckpointLocation(record.checkpoint), taskOverride: nil, episodes: episodes, seed: record.seed,
+            rule: .softmax, models: models)
+        let report = try Evaluator(task: task, models: models, threads: 2).evaluate(policy, episodes: episodes, seed: record.seed)
+
+        // The same seeds give the record's first three episodes up to the last bits of the matrix
+        // products (OpenBLAS blocks them by the batch's row count, and CPUs differ in their kernels),
+        // which a falling hopper can amplify. So the test asks for the record's mean within three
+        // standard errors of a three-episode mean, judged by the record's own spread.
+        let scores = record.episodes.map(\.normalizedScore)
+        let spread = (scores.map { ($0 - record.meanNormalizedScore) * ($0 - record.meanNormalizedScore) }
+            .reduce(0, +) / Double(scores.count - 1)).squareRoot()
+        let margin = max(3 * spread / Double(episodes).squareRoot(), 3)
+        #expect(task.name == record.task)
+        #expect(abs(report.meanNormalizedScore - record.meanNormalizedScore) <= margin,
+                "run7 scored \(report.meanNormalizedScore) over \(episodes) episodes; its record says \(record.meanNormalizedScore) ± \(margin)")
+    }
+}
