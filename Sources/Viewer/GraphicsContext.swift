@@ -38,6 +38,10 @@ public enum ViewerError: Error, Equatable, CustomStringConvertible {
 
 /// An OpenGL context with no window and no display, on EGL's surfaceless platform (Mesa renders
 /// in software; a GPU driver's EGL works too). Current on the creating thread until released.
+///
+/// EGL hands every caller the same display for the same platform, so the display stays
+/// initialized for the life of the process: terminating it would pull it from under other
+/// recorders on other threads.
 final class HeadlessGLContext {
     private let display: EGLDisplay
     private let context: EGLContext
@@ -59,12 +63,10 @@ final class HeadlessGLContext {
               eglBindAPI(EGLenum(EGL_OPENGL_API)) == EGLBoolean(EGL_TRUE),
               let context = eglCreateContext(display, config, nil, nil)
         else {
-            eglTerminate(display)
             throw ViewerError.noHeadlessContext(reason: "no RGBA8 OpenGL configuration, EGL error \(Self.lastError)")
         }
         guard eglMakeCurrent(display, nil, nil, context) == EGLBoolean(EGL_TRUE) else {
             eglDestroyContext(display, context)
-            eglTerminate(display)
             throw ViewerError.noHeadlessContext(reason: "eglMakeCurrent failed, EGL error \(Self.lastError)")
         }
         self.display = display
@@ -74,7 +76,6 @@ final class HeadlessGLContext {
     deinit {
         eglMakeCurrent(display, nil, nil, nil)
         eglDestroyContext(display, context)
-        eglTerminate(display)
     }
 
     private static var lastError: String { "0x" + String(eglGetError(), radix: 16) }
