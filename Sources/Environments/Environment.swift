@@ -58,6 +58,8 @@ public protocol Environment: AnyObject, Sendable {
     var maxEpisodeSteps: Int { get }
     /// Steps taken in the current episode.
     var elapsedSteps: Int { get }
+    /// Simulated seconds per step (Gymnasium's `dt`: frame_skip × the physics time step).
+    var controlPeriod: Double { get }
     /// The underlying physics, for viewers and for recording simulator states.
     var simulation: Simulation { get }
 

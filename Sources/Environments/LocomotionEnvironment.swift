@@ -9,6 +9,7 @@ public final class LocomotionEnvironment: Environment, @unchecked Sendable {
     public let actionSpace: BoxSpace
     public var name: String { spec.name }
     public var maxEpisodeSteps: Int { spec.maxEpisodeSteps }
+    public var controlPeriod: Double { simulation.model.timestep * Double(spec.frameSkip) }
     public private(set) var elapsedSteps = 0
 
     private var generator: SeededGenerator
@@ -80,10 +81,9 @@ public final class LocomotionEnvironment: Environment, @unchecked Sendable {
             }
         }
 
-        let dt = simulation.model.timestep * Double(spec.frameSkip)
         info.xPosition = qpos[0]
         // After an instability MuJoCo has reset the state, so the x displacement means nothing.
-        info.forwardReward = info.isUnstable ? 0 : (info.xPosition - xBefore) / dt
+        info.forwardReward = info.isUnstable ? 0 : (info.xPosition - xBefore) / controlPeriod
         info.controlCost = spec.controlCostWeight * action.reduce(0) { $0 + $1 * $1 }
         info.healthyReward = spec.healthyReward
         let reward = info.forwardReward + info.healthyReward - info.controlCost

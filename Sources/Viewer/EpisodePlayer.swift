@@ -48,12 +48,6 @@ public final class EpisodePlayer {
     /// True when every episode has been played to its end.
     public var isDone: Bool { finished.count == episodes }
 
-    /// Simulated seconds per step (the control period).
-    public var controlPeriod: Double {
-        guard let locomotion = environment as? LocomotionEnvironment else { return 0.01 }
-        return Double(locomotion.spec.frameSkip) * locomotion.simulation.model.timestep
-    }
-
     /// Normalized score of this episode's return so far.
     public var normalizedReturn: Double { task.normalizedScore(episodeReturn) }
 

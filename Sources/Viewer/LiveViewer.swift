@@ -149,7 +149,7 @@ public final class LiveViewer {
     /// `budgetSeconds` of wall time are spent (then the rest is dropped: the playback falls behind).
     private func advance(bySimulatedSeconds seconds: Double, budgetSeconds: Double) throws {
         simulationDebt += seconds
-        let period = player.controlPeriod
+        let period = player.environment.controlPeriod
         let deadline = ContinuousClock.now + .milliseconds(Int(budgetSeconds * 1000))
         isBehind = false
         while simulationDebt >= period && !player.isDone {

@@ -100,7 +100,7 @@ public final class Recorder {
             let due = Double(frames) / Double(settings.framesPerSecond)
             while simulatedTime < due && !player.isDone {
                 try player.advance()
-                simulatedTime += player.controlPeriod
+                simulatedTime += player.environment.controlPeriod
                 banner.update(player, now: simulatedTime)
             }
         }
