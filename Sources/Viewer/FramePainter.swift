@@ -1,6 +1,16 @@
 import Foundation
 import MuJoCo
 
+/// The torso is the first body after the world in every locomotion model (the ant's too).
+let torsoBody = 1
+
+extension SceneRenderer {
+    /// Looks at the robot from its side, a little above it, 4 m away: the view that shows a gait.
+    func viewFromTheSide() {
+        setCameraPose(distance: 4, elevation: -15, azimuth: 90)
+    }
+}
+
 /// What the overlay shows besides the player's own state.
 struct OverlayStatus {
     var speed = 1.0

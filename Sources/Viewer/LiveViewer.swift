@@ -71,7 +71,7 @@ public final class LiveViewer {
     }
 
     static func cameras(_ renderer: SceneRenderer) -> [(name: String, mode: CameraMode)] {
-        [("tracking torso", .tracking(body: 1)), ("free", .free)]
+        [("tracking torso", .tracking(body: torsoBody)), ("free", .free)]
             + (0..<renderer.modelCameraCount).map { ("model: " + renderer.modelCameraName($0), .fixed(camera: $0)) }
     }
 
@@ -113,7 +113,7 @@ public final class LiveViewer {
     /// Where the torso appeared in the last frame, in pixels from the top-left corner.
     public func torsoPixel() -> (x: Int, y: Int)? {
         let (width, height) = window.framebufferSize
-        guard let pixel = renderer.pixel(of: player.environment.simulation.bodyPosition(1),
+        guard let pixel = renderer.pixel(of: player.environment.simulation.bodyPosition(torsoBody),
                                          viewport: PixelRect(left: 0, bottom: 0, width: width, height: height))
         else { return nil }
         return (Int(pixel.x), height - 1 - Int(pixel.y))
@@ -142,7 +142,7 @@ public final class LiveViewer {
     private func selectCamera(_ index: Int) {
         cameraIndex = index
         renderer.setCamera(cameras[index].mode)
-        if index < 2 { renderer.setCameraPose(distance: 4, elevation: -15, azimuth: 90) }
+        if index < 2 { renderer.viewFromTheSide() }
     }
 
     /// Steps until the playback has caught up with `seconds` more of simulated time, or until

@@ -39,8 +39,8 @@ public struct RGBImage: Sendable, Equatable {
         }
     }
 
-    /// The image as a PNG file's bytes, encoded by libpng.
-    public func pngData() throws(ViewerError) -> Data {
+    /// The image as the bytes of the PNG file `path`, encoded by libpng.
+    private func pngData(for path: String) throws(ViewerError) -> Data {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         image.width = UInt32(width)
@@ -49,23 +49,18 @@ public struct RGBImage: Sendable, Equatable {
         var size = 0
         // The first call, without memory, measures the encoded size.
         guard png_image_write_to_memory(&image, nil, &size, 0, pixels, 0, nil) != 0 else {
-            throw .pngFailed(path: "", message: Self.message(image))
+            throw .pngFailed(path: path, message: Self.message(image))
         }
         var data = Data(count: size)
         let written = data.withUnsafeMutableBytes { png_image_write_to_memory(&image, $0.baseAddress, &size, 0, pixels, 0, nil) }
-        guard written != 0 else { throw .pngFailed(path: "", message: Self.message(image)) }
+        guard written != 0 else { throw .pngFailed(path: path, message: Self.message(image)) }
         data.count = size
         return data
     }
 
     /// Writes the image as a PNG file, atomically.
     public func writePNG(to path: String) throws {
-        do {
-            try AtomicFile.write(try pngData(), to: path)
-        } catch let error as ViewerError {
-            guard case let .pngFailed(_, message) = error else { throw error }
-            throw ViewerError.pngFailed(path: path, message: message)
-        }
+        try AtomicFile.write(try pngData(for: path), to: path)
     }
 
     private static func message(_ image: png_image) -> String {

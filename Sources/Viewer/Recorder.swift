@@ -54,8 +54,8 @@ public final class Recorder {
         renderer = SceneRenderer(model: player.environment.simulation.model, graphicsContext: try HeadlessGLContext(),
                                  offscreen: (settings.width, settings.height))
         renderer.useOffscreenBuffer()
-        renderer.setCamera(.tracking(body: 1))
-        renderer.setCameraPose(distance: 4, elevation: -15, azimuth: 90)
+        renderer.setCamera(.tracking(body: torsoBody))
+        renderer.viewFromTheSide()
         painter = FramePainter(player: player, renderer: renderer)
         image = RGBImage(width: settings.width, height: settings.height)
     }
