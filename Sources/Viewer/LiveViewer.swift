@@ -88,8 +88,9 @@ public final class LiveViewer {
         let now = ContinuousClock.now
         let elapsed = lastFrame.map { min((now - $0).inSeconds, 0.1) } ?? 0
         lastFrame = now
-        for command in pendingCommands { try perform(command) }
+        let commands = pendingCommands
         pendingCommands.removeAll()
+        for command in commands { try perform(command) }
         if !isPaused { try advance(bySimulatedSeconds: elapsed * speed, budgetSeconds: 0.05) }
         draw()
         glfwSwapBuffers(window.handle)
