@@ -49,14 +49,14 @@ let package = Package(
         .target(name: "MuJoCo", dependencies: ["CMuJoCo"]),
         .target(name: "Environments", dependencies: ["MuJoCo", "SeededRandom", "Parallel"]),
         .target(name: "NeuralNet", dependencies: ["CBLAS", "SeededRandom", "AtomicFile"], swiftSettings: numericSettings),
-        .target(name: "DiffusionQL", dependencies: ["NeuralNet", "SeededRandom", "AtomicFile"], swiftSettings: numericSettings),
+        .target(name: "DiffusionQL", dependencies: ["NeuralNet", "SeededRandom", "AtomicFile", "Parallel"], swiftSettings: numericSettings),
         .target(name: "SoftActorCritic", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom"], swiftSettings: numericSettings),
         .target(name: "Bandit", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom"]),
         .target(name: "Datasets", dependencies: [
             "CHDF5", "DiffusionQL", "SoftActorCritic", "NeuralNet", "Environments", "SeededRandom", "Parallel", "AtomicFile",
         ]),
-        .target(name: "Evaluation", dependencies: ["Environments", "DiffusionQL", "Datasets", "SeededRandom", "AtomicFile"]),
-        .target(name: "Viewer", dependencies: ["MuJoCo", "Environments", "Evaluation", "AtomicFile", "CGLFW", "CEGL", "CPNG"]),
+        .target(name: "Evaluation", dependencies: ["Environments", "DiffusionQL", "Datasets", "SeededRandom", "AtomicFile", "Parallel"]),
+        .target(name: "Viewer", dependencies: ["MuJoCo", "Environments", "Evaluation", "Parallel", "AtomicFile", "CGLFW", "CEGL", "CPNG"]),
         .target(name: "Benchmarks", dependencies: [
             "Environments", "Evaluation", "MuJoCo", "Parallel", "NeuralNet", "DiffusionQL", "Datasets", "SeededRandom",
         ]),
@@ -89,7 +89,7 @@ let package = Package(
         // Finite-difference checking shared by the test targets.
         .target(name: "GradientCheck", dependencies: ["SeededRandom"], path: "Tests/GradientCheck"),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "SeededRandom", "GradientCheck"]),
-        .testTarget(name: "DiffusionQLTests", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom", "GradientCheck"]),
+        .testTarget(name: "DiffusionQLTests", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom", "GradientCheck", "Parallel"]),
         .testTarget(name: "SoftActorCriticTests", dependencies: ["SoftActorCritic", "NeuralNet", "DiffusionQL", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments", "DiffusionQL", "SeededRandom"]),
         .testTarget(name: "BanditTests", dependencies: ["Bandit"]),

@@ -86,7 +86,7 @@ public struct BanditExperiment: Sendable {
     public func trainAndSample(eta: Float, data: Transitions, progress: ((Double) -> Void)? = nil) throws -> [SIMD2<Float>] {
         // Products of 100 × 128 matrices are too small to split: a second BLAS thread only adds
         // synchronisation (measured: no faster on 2 cores, and far slower when the cores are busy).
-        // Results do not depend on the thread count.
+        // One thread also makes the results the same on every machine.
         BLAS.threads = 1
         let trainer = try Trainer(config: config(eta: eta))
         let total = epochs * stepsPerEpoch

@@ -1,6 +1,7 @@
 import DiffusionQL
 import Foundation
 import NeuralNet
+import Parallel
 import SeededRandom
 
 /// Milliseconds per Diffusion-QL training step and per acting call, with the dense-layer FLOPs each
@@ -48,20 +49,27 @@ public struct TrainingBenchmark {
                       flops: 2 * trainStepMACs(config))
     }
 
-    public func act(candidates: Int = 50) throws -> Figure {
-        var generator = SeededGenerator(seed: 1)
+    /// One acting call for `states` states at once (the rows of an evaluation's running episodes),
+    /// its parts shared by `threads` threads.
+    public func act(states: Int = 1, candidates: Int = 50, threads: Int = 1) throws -> Figure {
         let schedule = NoiseSchedule(config.schedule, steps: config.diffusionSteps)
-        let actor = DiffusionPolicy(stateDimension: config.stateDimension, actionDimension: config.actionDimension,
-                                    maxAction: 1, schedule: schedule, capacity: candidates, generator: &generator)
-        let critic = Critic(stateDimension: config.stateDimension, actionDimension: config.actionDimension,
-                            capacity: candidates, generator: &generator)
-        let selector = ActionSelector(actor: actor, critic: critic, candidates: candidates)
-        let state = GradientFreeRandom.values(config.stateDimension, seed: 3)
-        var action = [Float](repeating: 0, count: config.actionDimension)
-        for _ in 0..<10 { selector.selectActions(states: state, rows: 1, generators: &generator, into: &action) }
-        let milliseconds = median { selector.selectActions(states: state, rows: 1, generators: &generator, into: &action) }
-        return Figure(name: "act (\(candidates) candidates)", milliseconds: milliseconds,
-                      flops: 2 * Self.actingMACs(config, candidates: candidates))
+        let selector = ActionSelector(maxStates: states, candidates: candidates) { capacity in
+            var generator = SeededGenerator(seed: 1)
+            return ActionSelector.Lane(
+                actor: DiffusionPolicy(stateDimension: config.stateDimension, actionDimension: config.actionDimension,
+                                       maxAction: 1, schedule: schedule, capacity: capacity, generator: &generator),
+                critic: Critic(stateDimension: config.stateDimension, actionDimension: config.actionDimension,
+                               capacity: capacity, generator: &generator))
+        }
+        let pool = WorkerPool(threads: threads)
+        let input = GradientFreeRandom.values(states * config.stateDimension, seed: 3)
+        var generators = (0..<states).map { SeededGenerator(seeds: 1, UInt64($0)) }
+        var actions = [Float](repeating: 0, count: states * config.actionDimension)
+        let call = { selector.selectActions(states: input, rows: states, generators: &generators, into: &actions, on: pool) }
+        for _ in 0..<10 { call() }
+        let milliseconds = median(call)
+        return Figure(name: "act (\(states) × \(candidates) candidates)", milliseconds: milliseconds,
+                      flops: 2 * Double(states) * Self.actingMACs(config, candidates: candidates))
     }
 
     /// The figures as a table, each GFLOP/s also as a fraction of the sgemm ceiling.

@@ -1,9 +1,17 @@
 import Foundation
 import NeuralNet
+import Parallel
 import SeededRandom
 
 /// The paper's acting rule: for each state, sample `candidates` actions from the actor, score them
 /// with the (target) critic's q_min, and draw one from softmax(q) (or take the best, `.argmax`).
+///
+/// A batch's candidate rows are split into parts, each sampled and scored by a lane of its own (an
+/// actor and a critic with the same parameters) with BLAS on one thread, and the parts are shared by
+/// the threads of a pool: products of a few hundred rows run far below a large sgemm's rate on
+/// several BLAS threads, but near it on one. OpenBLAS rounds a row differently in products of other
+/// shapes or thread counts, so the split is fixed by the batch alone and every number is the same
+/// whatever the pool. The noise of every row is drawn beforehand from its state's stream.
 public final class ActionSelector {
     public enum Rule: String, Sendable, Codable, CaseIterable {
         /// Draw a candidate with probability softmax(q_min), temperature 1, as the paper evaluates.
@@ -12,55 +20,107 @@ public final class ActionSelector {
         case argmax
     }
 
-    public let actor: DiffusionPolicy
-    public let critic: Critic
+    /// An actor and a critic for one part of a batch's candidates.
+    public struct Lane {
+        public let actor: DiffusionPolicy
+        public let critic: Critic
+
+        public init(actor: DiffusionPolicy, critic: Critic) {
+            precondition(actor.stateDimension == critic.stateDimension && actor.actionDimension == critic.actionDimension,
+                         "actor and critic of different dimensions")
+            self.actor = actor
+            self.critic = critic
+        }
+    }
+
+    public let lanes: [Lane]
     public let candidates: Int
     public let rule: Rule
-    /// The most states one call takes: the networks' capacity over the candidates per state.
+    /// The most states one call takes.
     public let maxStates: Int
+    public var actor: DiffusionPolicy { lanes[0].actor }
+    public var critic: Critic { lanes[0].critic }
 
     private let repeatedStates: FloatBuffer
     private let candidateActions: FloatBuffer
+    private let noise: FloatBuffer
+    /// q_min of every candidate row.
+    private let candidateScores: FloatBuffer
     /// One state's candidate scores, then their softmax weights.
     private let scores: UnsafeMutablePointer<Double>
 
-    /// `actor` and `critic` must hold at least `candidates` rows; their capacity fixes `maxStates`.
-    public init(actor: DiffusionPolicy, critic: Critic, candidates: Int = 50, rule: Rule = .softmax) {
-        precondition(actor.stateDimension == critic.stateDimension && actor.actionDimension == critic.actionDimension,
-                     "actor and critic of different dimensions")
+    /// A selector for up to `maxStates` states at once. `lane(capacity)` makes an actor and a critic
+    /// holding `capacity` rows, with the same parameters every time it is called.
+    public init(maxStates: Int, candidates: Int = 50, rule: Rule = .softmax,
+                lane: (_ capacity: Int) throws -> Lane) rethrows {
+        precondition(maxStates >= 1, "at least one state")
         precondition(candidates >= 1, "at least one candidate per state")
-        self.actor = actor
-        self.critic = critic
         self.candidates = candidates
         self.rule = rule
-        maxStates = min(actor.capacity, critic.capacity) / candidates
-        precondition(maxStates >= 1, "networks hold fewer rows than \(candidates) candidates")
-        repeatedStates = FloatBuffer(count: maxStates * candidates * actor.stateDimension)
-        candidateActions = FloatBuffer(count: maxStates * candidates * actor.actionDimension)
+        self.maxStates = maxStates
+        let rows = maxStates * candidates
+        let capacity = (1...maxStates).map { Self.partRows(total: $0 * candidates) }.max()!
+        lanes = try (0..<Self.partCount(rows: rows)).map { _ in try lane(capacity) }
+        repeatedStates = FloatBuffer(count: rows * lanes[0].actor.stateDimension)
+        candidateActions = FloatBuffer(count: rows * lanes[0].actor.actionDimension)
+        noise = FloatBuffer(count: lanes[0].actor.noiseCount(rows: rows))
+        candidateScores = FloatBuffer(count: rows)
         scores = .allocate(capacity: candidates)
     }
 
     deinit { scores.deallocate() }
 
+    /// Parts of a batch of `rows` candidate rows: two at least, so that a lone state keeps two cores
+    /// busy, and twice as many for each doubling of the rows from 512 on (parts of 128 to 256 rows,
+    /// large enough that packing the weights, which OpenBLAS does on every call, stays cheap), up to 16.
+    static func partCount(rows: Int) -> Int {
+        var parts = 2
+        while parts < 16 && rows >= 256 * parts { parts *= 2 }
+        return min(parts, rows)
+    }
+
+    /// Rows of the largest part of a batch of `total` rows.
+    static func partRows(total: Int) -> Int {
+        let parts = partCount(rows: total)
+        return (total + parts - 1) / parts
+    }
+
     /// One action per state row (`rows` ≤ `maxStates`). Row r's candidates and its draw use only
-    /// `generators[r]`, so an episode's actions do not depend on the other rows of the batch.
+    /// `generators[r]`. The parts run on `pool` (one by one without it), with the same numbers.
     public func selectActions(
         states: UnsafePointer<Float>, rows: Int, generators: UnsafeMutablePointer<SeededGenerator>,
-        into actions: UnsafeMutablePointer<Float>
+        into actions: UnsafeMutablePointer<Float>, on pool: WorkerPool? = nil
     ) {
         precondition(rows <= maxStates, "\(rows) states exceed the selector's \(maxStates)")
-        let stateWidth = actor.stateDimension, actionWidth = actor.actionDimension
-        repeatInterleave(states, rows: rows, width: stateWidth, times: candidates, into: repeatedStates.pointer)
         let total = rows * candidates
-        actor.sample(states: repeatedStates.pointer, rows: total, generators: generators, rowsPerGenerator: candidates,
-                     into: candidateActions.pointer)
-        let (q1, q2) = critic.values(states: repeatedStates.pointer, actions: candidateActions.pointer, rows: total)
+        repeatInterleave(states, rows: rows, width: actor.stateDimension, times: candidates, into: repeatedStates.pointer)
+        actor.drawNoise(rows: total, generators: generators, rowsPerGenerator: candidates, into: noise.pointer)
+        let parts = Self.partCount(rows: total), partRows = Self.partRows(total: total)
+        let scorePart = { (part: Int) in
+            self.scoreCandidates(lane: self.lanes[part], first: part * partRows,
+                                 count: min(partRows, total - part * partRows), total: total)
+        }
+        BLAS.singleThreaded {
+            if let pool { pool.forEach(parts, scorePart) } else { (0..<parts).forEach(scorePart) }
+        }
+        let actionWidth = actor.actionDimension
         for row in 0..<rows {
             let first = row * candidates
-            for k in 0..<candidates { scores[k] = Double(min(q1[first + k], q2[first + k])) }
+            for k in 0..<candidates { scores[k] = Double(candidateScores.pointer[first + k]) }
             let chosen = chooseCandidate(generator: &generators[row])
             (actions + row * actionWidth).update(from: candidateActions.pointer + (first + chosen) * actionWidth, count: actionWidth)
         }
+    }
+
+    /// Samples candidate rows first..<first + count of a batch of `total` with `lane`, and scores them.
+    private func scoreCandidates(lane: Lane, first: Int, count: Int, total: Int) {
+        guard count > 0 else { return }
+        let stateWidth = actor.stateDimension, actionWidth = actor.actionDimension
+        let states = repeatedStates.pointer + first * stateWidth, actions = candidateActions.pointer + first * actionWidth
+        lane.actor.denoise(states: states, rows: count, noise: noise.pointer + first * actionWidth,
+                           noiseStride: total * actionWidth, into: actions)
+        let (q1, q2) = lane.critic.values(states: states, actions: actions, rows: count, recording: false)
+        for k in 0..<count { candidateScores.pointer[first + k] = min(q1[k], q2[k]) }
     }
 
     /// The index the rule picks from `scores` (q_min of each candidate), which it overwrites.

@@ -148,9 +148,9 @@ public struct CheckpointFile: Sendable {
 
     /// The paper's evaluation actor: the online actor's candidates scored by the target critic.
     public func actionSelector(maxStates: Int, candidates: Int = 50, rule: ActionSelector.Rule = .softmax) throws -> ActionSelector {
-        let rows = maxStates * candidates
-        return ActionSelector(actor: try policy(.actor, capacity: rows), critic: try critic(.criticTarget, capacity: rows),
-                              candidates: candidates, rule: rule)
+        try ActionSelector(maxStates: maxStates, candidates: candidates, rule: rule) { capacity in
+            ActionSelector.Lane(actor: try policy(.actor, capacity: capacity), critic: try critic(.criticTarget, capacity: capacity))
+        }
     }
 
     /// Throws unless the networks fit a task with these dimensions.

@@ -34,8 +34,8 @@ public final class Critic {
     }
 
     /// Q1 and Q2 (each `rows` values) of the (state, action) rows; they live in the critic's tapes
-    /// until its next evaluation.
-    public func values(states: UnsafePointer<Float>, actions: UnsafePointer<Float>, rows: Int)
+    /// until its next evaluation. `backward` needs an evaluation that was `recording`.
+    public func values(states: UnsafePointer<Float>, actions: UnsafePointer<Float>, rows: Int, recording: Bool = true)
         -> (q1: UnsafeMutablePointer<Float>, q2: UnsafeMutablePointer<Float>) {
         precondition(rows <= capacity, "batch of \(rows) rows exceeds the critic's capacity \(capacity)")
         let width = stateDimension + actionDimension
@@ -44,8 +44,8 @@ public final class Critic {
             destination.update(from: states + row * stateDimension, count: stateDimension)
             (destination + stateDimension).update(from: actions + row * actionDimension, count: actionDimension)
         }
-        return (q1.forward(input.pointer, rows: rows, tape: tape1, parameters: parameters),
-                q2.forward(input.pointer, rows: rows, tape: tape2, parameters: parameters))
+        return (q1.forward(input.pointer, rows: rows, tape: tape1, parameters: parameters, recording: recording),
+                q2.forward(input.pointer, rows: rows, tape: tape2, parameters: parameters, recording: recording))
     }
 
     /// Backpropagates d loss / d Q1 and d loss / d Q2 (either may be nil) through the last `values`:

@@ -23,6 +23,8 @@ public final class DiffusionPolicy {
     /// The unclamped a_0 estimate of each step.
     private let x0Estimates: [FloatBuffer]
     private let steps: UnsafeMutablePointer<Int>
+    /// The noise of one `sample`.
+    private let noise: FloatBuffer
     private let scratch: FloatBuffer
     private let gradient: FloatBuffer
     private let modelActionGradient: FloatBuffer
@@ -43,6 +45,7 @@ public final class DiffusionPolicy {
         chain = (0...n).map { _ in FloatBuffer(count: size) }
         x0Estimates = (0..<n).map { _ in FloatBuffer(count: size) }
         steps = .allocate(capacity: capacity)
+        noise = FloatBuffer(count: n * size)
         scratch = FloatBuffer(count: size)
         gradient = FloatBuffer(count: size)
         modelActionGradient = FloatBuffer(count: size)
@@ -57,30 +60,51 @@ public final class DiffusionPolicy {
         states: UnsafePointer<Float>, rows: Int, generator: inout SeededGenerator,
         into actions: UnsafeMutablePointer<Float>, recording: Bool = false
     ) {
+        precondition(rows <= capacity, "batch of \(rows) rows exceeds the policy's capacity \(capacity)")
         withUnsafeMutablePointer(to: &generator) {
-            sample(states: states, rows: rows, generators: $0, rowsPerGenerator: max(rows, 1), into: actions, recording: recording)
+            drawNoise(rows: rows, generators: $0, rowsPerGenerator: max(rows, 1), into: noise.pointer)
+        }
+        denoise(states: states, rows: rows, noise: noise.pointer, noiseStride: rows * actionDimension, into: actions,
+                recording: recording)
+    }
+
+    /// Floats of the noise that `rows` rows of `denoise` take: a_N and the noise of every step but the last.
+    public func noiseCount(rows: Int) -> Int { schedule.steps * rows * actionDimension }
+
+    /// The Gaussian noise of sampling `rows` rows, `noiseCount(rows:)` floats in N blocks of rows ×
+    /// actionDimension (a_N, then the noise of steps N-1, ..., 1), row r drawn from
+    /// `generators[r / rowsPerGenerator]`, so that what an episode draws does not depend on which
+    /// other episodes share its batch. Each generator draws in the order an inline sampler would.
+    public func drawNoise(
+        rows: Int, generators: UnsafeMutablePointer<SeededGenerator>, rowsPerGenerator: Int,
+        into noise: UnsafeMutablePointer<Float>
+    ) {
+        let width = actionDimension
+        for block in 0..<schedule.steps {
+            let destination = noise + block * rows * width
+            for row in 0..<rows {
+                let generator = generators + row / rowsPerGenerator
+                for k in row * width ..< (row + 1) * width { destination[k] = Float(generator.pointee.normal()) }
+            }
         }
     }
 
-    /// `sample` with its noise drawn from one generator per block of `rowsPerGenerator` rows (row r
-    /// from `generators[r / rowsPerGenerator]`), so that what an episode draws does not depend on
-    /// which other episodes share its batch.
-    public func sample(
-        states: UnsafePointer<Float>, rows: Int, generators: UnsafeMutablePointer<SeededGenerator>, rowsPerGenerator: Int,
+    /// The sampling chain of `sample` on noise drawn beforehand: block b of the noise starts at
+    /// `noise + b * noiseStride`. Rows are independent given their noise, so a batch may be split
+    /// into parts denoised on different threads (by different policies with the same parameters).
+    public func denoise(
+        states: UnsafePointer<Float>, rows: Int, noise: UnsafePointer<Float>, noiseStride: Int,
         into actions: UnsafeMutablePointer<Float>, recording: Bool = false
     ) {
         precondition(rows <= capacity, "batch of \(rows) rows exceeds the policy's capacity \(capacity)")
-        let width = actionDimension, count = rows * width, n = schedule.steps
-        let start = chain[0].pointer
-        for row in 0..<rows {
-            let generator = generators + row / rowsPerGenerator
-            for k in row * width ..< (row + 1) * width { start[k] = Float(generator.pointee.normal()) }
-        }
+        let count = rows * actionDimension, n = schedule.steps
+        chain[0].pointer.update(from: noise, count: count)
         for (position, i) in (0..<n).reversed().enumerated() {
             for row in 0..<rows { steps[row] = i }
             let tape = recording ? tapes[i] : tapes[0]
             let current = chain[position].pointer, next = chain[position + 1].pointer
-            let eps = model.predict(noisyActions: current, states: states, steps: steps, rows: rows, tape: tape, parameters: parameters)
+            let eps = model.predict(noisyActions: current, states: states, steps: steps, rows: rows, tape: tape,
+                                    parameters: parameters, recording: recording)
             let r1 = Float(schedule.sqrtRecipAlphasCumprod(i)), r2 = Float(schedule.sqrtRecipMinusOneAlphasCumprod(i))
             let c1 = Float(schedule.posteriorMeanCoef1[i]), c2 = Float(schedule.posteriorMeanCoef2[i])
             let x0 = x0Estimates[i].pointer
@@ -90,10 +114,8 @@ public final class DiffusionPolicy {
             }
             guard i > 0 else { continue }
             let sigma = Float(exp(0.5 * schedule.posteriorLogVarianceClipped[i]))
-            for row in 0..<rows {
-                let generator = generators + row / rowsPerGenerator
-                for k in row * width ..< (row + 1) * width { next[k] += sigma * Float(generator.pointee.normal()) }
-            }
+            let stepNoise = noise + (position + 1) * noiseStride
+            for k in 0..<count { next[k] += sigma * stepNoise[k] }
         }
         let last = chain[n].pointer
         for k in 0..<count { actions[k] = min(max(last[k], -maxAction), maxAction) }
@@ -145,7 +167,8 @@ public final class DiffusionPolicy {
                 noisy[k] = signal * actions[k] + spread * noise[k]
             }
         }
-        let eps = model.predict(noisyActions: noisy, states: states, steps: steps, rows: rows, tape: tapes[0], parameters: parameters)
+        let eps = model.predict(noisyActions: noisy, states: states, steps: steps, rows: rows, tape: tapes[0],
+                                parameters: parameters, recording: accumulatingGradient)
         var sum: Double = 0
         let scale = 2 / Float(count)
         for k in 0..<count {

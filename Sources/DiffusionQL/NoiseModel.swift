@@ -27,14 +27,14 @@ public struct NoiseModel: Sendable {
     var inputWidth: Int { network.inputs }
 
     /// eps for `rows` rows: noisy actions (rows × action), states (rows × state), one step per row.
-    /// The result lives in `tape` until its next use.
+    /// The result lives in `tape` until its next use; `backward` needs a pass that was `recording`.
     func predict(
         noisyActions: UnsafePointer<Float>, states: UnsafePointer<Float>, steps: UnsafePointer<Int>, rows: Int,
-        tape: NoiseModelTape, parameters: Parameters
+        tape: NoiseModelTape, parameters: Parameters, recording: Bool
     ) -> UnsafeMutablePointer<Float> {
         let embedded = tape.embedding.pointer
         for row in 0..<rows { embedding.embed(steps[row], into: embedded + row * 16) }
-        let time = timeMLP.forward(embedded, rows: rows, tape: tape.timeTape, parameters: parameters)
+        let time = timeMLP.forward(embedded, rows: rows, tape: tape.timeTape, parameters: parameters, recording: recording)
         let input = tape.input.pointer, width = inputWidth
         for row in 0..<rows {
             let destination = input + row * width
@@ -42,7 +42,7 @@ public struct NoiseModel: Sendable {
             (destination + actionDimension).update(from: time + row * 16, count: 16)
             (destination + actionDimension + 16).update(from: states + row * stateDimension, count: stateDimension)
         }
-        return network.forward(input, rows: rows, tape: tape.networkTape, parameters: parameters)
+        return network.forward(input, rows: rows, tape: tape.networkTape, parameters: parameters, recording: recording)
     }
 
     /// Backpropagates d loss / d eps through the last `predict` on `tape`: accumulates parameter

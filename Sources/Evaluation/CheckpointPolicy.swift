@@ -1,11 +1,13 @@
 import DiffusionQL
 import Environments
 import NeuralNet
+import Parallel
 import SeededRandom
 
 /// A Diffusion-QL checkpoint acting as the paper evaluates it: for every running episode, 50
 /// candidates from the actor scored by the target critic, one drawn from softmax(q_min) (or the best,
-/// with `.argmax`). All running episodes' candidates go through the networks as one batch.
+/// with `.argmax`). All running episodes' candidates go through the networks as one batch, whose
+/// parts the evaluation's threads share.
 public final class CheckpointPolicy: BatchPolicy {
     public let name: String
     public let selector: ActionSelector
@@ -19,7 +21,7 @@ public final class CheckpointPolicy: BatchPolicy {
     private let actions: FloatBuffer
 
     /// Episode i draws its candidates and choices from a generator seeded by (seed, i), so its
-    /// actions do not depend on how many other episodes run beside it.
+    /// random draws do not depend on how many other episodes run beside it.
     public init(_ checkpoint: CheckpointFile, episodes: Int, seed: UInt64, candidates: Int = 50,
                 rule: ActionSelector.Rule = .softmax) throws {
         name = checkpoint.path
@@ -33,13 +35,13 @@ public final class CheckpointPolicy: BatchPolicy {
     }
 
     public func act(observations: UnsafeBufferPointer<Double>, episodes: UnsafeBufferPointer<Int>,
-                    actions output: UnsafeMutableBufferPointer<Double>) {
+                    actions output: UnsafeMutableBufferPointer<Double>, on pool: WorkerPool) {
         let rows = episodes.count
         for i in 0..<observations.count { states.pointer[i] = Float(observations[i]) }
         for (row, episode) in episodes.enumerated() { rowGenerators[row] = generators[episode] }
         rowGenerators.withUnsafeMutableBufferPointer { rowGenerators in
             selector.selectActions(states: states.pointer, rows: rows, generators: rowGenerators.baseAddress!,
-                                   into: actions.pointer)
+                                   into: actions.pointer, on: pool)
         }
         for (row, episode) in episodes.enumerated() { generators[episode] = rowGenerators[row] }
         for i in 0..<output.count { output[i] = Double(actions.pointer[i]) }

@@ -43,7 +43,7 @@ public struct Evaluator {
 
         while vector.anyRunning {
             batch.gatherRunning(from: vector)
-            batch.act(policy, into: &actions, width: vector.actionDimension)
+            batch.act(policy, into: &actions, width: vector.actionDimension, on: vector.pool)
             try vector.step(actions: actions)
             step += 1
             for index in batch.runningEpisodes {
@@ -111,13 +111,13 @@ struct ObservationBatch {
     }
 
     /// Asks the policy for the packed rows and scatters its actions to each episode's row of `actions`.
-    mutating func act(_ policy: some BatchPolicy, into actions: inout [Double], width actionWidth: Int) {
+    mutating func act(_ policy: some BatchPolicy, into actions: inout [Double], width actionWidth: Int, on pool: WorkerPool) {
         packedActions.removeAll(keepingCapacity: true)
         packedActions.append(contentsOf: repeatElement(0, count: runningEpisodes.count * actionWidth))
         observations.withUnsafeBufferPointer { observations in
             runningEpisodes.withUnsafeBufferPointer { episodes in
                 packedActions.withUnsafeMutableBufferPointer { packed in
-                    policy.act(observations: observations, episodes: episodes, actions: packed)
+                    policy.act(observations: observations, episodes: episodes, actions: packed, on: pool)
                 }
             }
         }

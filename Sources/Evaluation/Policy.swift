@@ -1,4 +1,5 @@
 import Environments
+import Parallel
 import SeededRandom
 
 /// A policy that acts for a batch of episodes at once, one observation row per running episode.
@@ -7,10 +8,11 @@ public protocol BatchPolicy: AnyObject {
     var name: String { get }
 
     /// Writes one action row per observation row (both row-major). Row k belongs to episode
-    /// `episodes[k]`; a stochastic policy keeps one random stream per episode, so its actions do not
-    /// depend on which other episodes happen to share the batch.
+    /// `episodes[k]`; a stochastic policy keeps one random stream per episode, so its random draws do
+    /// not depend on which other episodes happen to share the batch. `pool`'s threads are idle while the
+    /// policy acts, which may spread its work over them; its actions must not depend on how many there are.
     func act(observations: UnsafeBufferPointer<Double>, episodes: UnsafeBufferPointer<Int>,
-             actions: UnsafeMutableBufferPointer<Double>)
+             actions: UnsafeMutableBufferPointer<Double>, on pool: WorkerPool)
 
     /// Rewinds episode `episode`'s random stream to its start, so that replaying the episode from
     /// the same initial state repeats its actions exactly (a viewer's reset).
@@ -43,7 +45,7 @@ public final class RandomPolicy: BatchPolicy {
     }
 
     public func act(observations: UnsafeBufferPointer<Double>, episodes: UnsafeBufferPointer<Int>,
-                    actions: UnsafeMutableBufferPointer<Double>) {
+                    actions: UnsafeMutableBufferPointer<Double>, on pool: WorkerPool) {
         let width = actionSpace.dimension
         for (row, episode) in episodes.enumerated() {
             for k in 0..<width {

@@ -14,6 +14,16 @@ public enum Activation: Sendable {
         }
     }
 
+    /// x = f(x) for `count` elements. (`apply` with y = x would not vectorize: its loop keeps
+    /// the scalar path for overlapping arrays.)
+    @inline(__always)
+    func applyInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .mish: for i in 0..<count { x[i] = NeuralNet.mish(x[i]) }
+        case .relu: for i in 0..<count { x[i] = max(x[i], 0) }
+        }
+    }
+
     /// gradient *= f'(x) for `count` elements, in place (x must not overlap gradient).
     @inline(__always)
     func backward(_ x: UnsafePointer<Float>, scaling gradient: UnsafeMutablePointer<Float>, count: Int) {

@@ -14,10 +14,20 @@ public enum BLAS {
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
-    /// OpenBLAS's own threads. Each output element is computed by one thread in the same order
-    /// whatever the count, so results do not depend on it.
+    /// OpenBLAS's own threads (one per core unless OPENBLAS_NUM_THREADS says otherwise). A product's
+    /// rounding depends on this count, as on the product's shape: work whose numbers must not depend
+    /// on the machine fixes it (acting runs on one).
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+
+    /// Runs `body` with OpenBLAS on one thread and restores the count after: for products that
+    /// threads of one's own make side by side, where OpenBLAS's threads would fight them for cores.
+    public static func singleThreaded<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let saved = threads
+        threads = 1
+        defer { threads = saved }
+        return try body()
     }
 }

@@ -1,5 +1,6 @@
 import Environments
 import Evaluation
+import Parallel
 
 /// Plays a policy's episodes one after another in a single environment, one step per call, exactly
 /// as the headless evaluation plays them: episode i starts from the evaluation's reset seed i and
@@ -31,6 +32,8 @@ public final class EpisodePlayer {
     private var observation: [Double]
     /// The episode of the single observation row handed to the policy.
     private var rowEpisode = [0]
+    /// The calling thread alone: one state's action takes about a millisecond, well within a frame.
+    private let actingPool = WorkerPool(threads: 1)
 
     /// `policy` must act for at least `episodes` episodes (its per-episode streams).
     public init(task: D4RLTask, environment: any Environment, policy: any BatchPolicy, episodes: Int, seed: UInt64) {
@@ -62,7 +65,7 @@ public final class EpisodePlayer {
         rowEpisode[0] = episode
         rowEpisode.withUnsafeBufferPointer { rows in
             observation.withUnsafeBufferPointer { observation in
-                action.withUnsafeMutableBufferPointer { policy.act(observations: observation, episodes: rows, actions: $0) }
+                action.withUnsafeMutableBufferPointer { policy.act(observations: observation, episodes: rows, actions: $0, on: actingPool) }
             }
         }
         let outcome = try action.withUnsafeBufferPointer { action in

@@ -61,13 +61,29 @@ struct Train: ParsableCommand {
 
 struct Act: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Milliseconds per acting call: 50 candidates sampled and scored by the critic (hopper dimensions).")
+        abstract: "Milliseconds per acting call: 50 candidates per state sampled and scored by the critic (hopper dimensions).")
 
     @Option(help: "Timed calls; the median is reported.")
     var repeats = 300
 
+    @Option(help: "States per call, comma-separated, one figure each (an evaluation acts for all its running episodes at once).")
+    var states = "1,10"
+
+    @OptionGroup var threads: ThreadsOption
+
+    private var stateCounts: [Int?] { states.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) } }
+
+    func validate() throws {
+        guard stateCounts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw ValidationError("--states must list positive counts, e.g. 1,2,10 (got \(states))")
+        }
+    }
+
     func run() throws {
-        let figures = [try TrainingBenchmark(repeats: repeats).act()]
+        let benchmark = TrainingBenchmark(repeats: repeats)
+        let figures = try stateCounts.map { try benchmark.act(states: $0!, threads: threads.threads) }
+        // The ceiling on as many cores as the acting calls had.
+        BLAS.threads = threads.threads
         print(TrainingBenchmark.report(figures, sgemm: TrainingBenchmark.sgemmGFLOPS(), threads: BLAS.threads))
     }
 }
