@@ -56,7 +56,7 @@ let package = Package(
             "CHDF5", "DiffusionQL", "SoftActorCritic", "NeuralNet", "Environments", "SeededRandom", "Parallel", "AtomicFile",
         ]),
         .target(name: "Evaluation", dependencies: ["Environments", "DiffusionQL", "Datasets", "SeededRandom", "AtomicFile", "Parallel"]),
-        .target(name: "Viewer", dependencies: ["MuJoCo", "Environments", "Evaluation", "Parallel", "AtomicFile", "CGLFW", "CEGL", "CPNG"]),
+        .target(name: "Viewer", dependencies: ["MuJoCo", "Environments", "Evaluation", "AtomicFile", "CGLFW", "CEGL", "CPNG"]),
         .target(name: "Benchmarks", dependencies: [
             "Environments", "Evaluation", "MuJoCo", "Parallel", "NeuralNet", "DiffusionQL", "Datasets", "SeededRandom",
         ]),
@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "SoftActorCriticTests", dependencies: ["SoftActorCritic", "NeuralNet", "DiffusionQL", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments", "DiffusionQL", "SeededRandom"]),
         .testTarget(name: "BanditTests", dependencies: ["Bandit"]),
-        .testTarget(name: "ViewerTests", dependencies: ["Viewer", "Evaluation", "Environments", "CGLFW"]),
+        .testTarget(name: "ViewerTests", dependencies: ["Viewer", "Evaluation", "Environments", "DiffusionQL", "CGLFW"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "Environments", "CHDF5", "SoftActorCritic", "SeededRandom"]),
     ]
 )

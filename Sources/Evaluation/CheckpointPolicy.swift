@@ -13,7 +13,6 @@ public final class CheckpointPolicy: BatchPolicy {
     public let selector: ActionSelector
     /// What the checkpoint lacked and what stood in for it (converted reference checkpoints).
     public let notes: [String]
-    private let seed: UInt64
     private var generators: [SeededGenerator]
     /// The generators of the rows of one call, in row order (the selector takes them contiguous).
     private var rowGenerators: [SeededGenerator]
@@ -27,7 +26,6 @@ public final class CheckpointPolicy: BatchPolicy {
         name = checkpoint.path
         notes = checkpoint.notes
         selector = try checkpoint.actionSelector(maxStates: episodes, candidates: candidates, rule: rule)
-        self.seed = seed
         generators = (0..<episodes).map { SeededGenerator.acting(seed: seed, episode: $0) }
         rowGenerators = generators
         states = FloatBuffer(count: episodes * selector.actor.stateDimension)
@@ -45,10 +43,6 @@ public final class CheckpointPolicy: BatchPolicy {
         }
         for (row, episode) in episodes.enumerated() { generators[episode] = rowGenerators[row] }
         for i in 0..<output.count { output[i] = Double(actions.pointer[i]) }
-    }
-
-    public func restart(episode: Int) {
-        generators[episode] = .acting(seed: seed, episode: episode)
     }
 }
 

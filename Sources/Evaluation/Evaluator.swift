@@ -29,6 +29,22 @@ public struct Evaluator {
         _ policy: some BatchPolicy, episodes: Int, seed: UInt64,
         progress: (EvaluationProgress) -> Void = { _ in }
     ) throws -> EvaluationReport {
+        try run(policy, episodes: episodes, seed: seed, recordingActions: false, progress: progress).report
+    }
+
+    /// `evaluate`, keeping every action taken, so that the episodes can be replayed exactly (a
+    /// policy acting for one episode alone would round its products differently).
+    public func record(
+        _ policy: some BatchPolicy, episodes: Int, seed: UInt64,
+        progress: (EvaluationProgress) -> Void = { _ in }
+    ) throws -> RecordedEvaluation {
+        try run(policy, episodes: episodes, seed: seed, recordingActions: true, progress: progress)
+    }
+
+    private func run(
+        _ policy: some BatchPolicy, episodes: Int, seed: UInt64, recordingActions: Bool,
+        progress: (EvaluationProgress) -> Void
+    ) throws -> RecordedEvaluation {
         guard episodes > 0 else { throw EvaluationError.noEpisodes(requested: episodes) }
         let vector = try VectorEnvironment(task.environment, count: episodes, threads: threads, models: models)
         let seeds = (0..<episodes).map { Self.episodeSeed(seed, episode: $0) }
@@ -38,12 +54,17 @@ public struct Evaluator {
         var lengths = [Int](repeating: 0, count: episodes)
         var endings = [StepOutcome?](repeating: nil, count: episodes)
         var batch = ObservationBatch(vector: vector)
-        var actions = [Double](repeating: 0, count: episodes * vector.actionDimension)
+        let width = vector.actionDimension
+        var actions = [Double](repeating: 0, count: episodes * width)
+        var actionLog = [[Double]](repeating: [], count: recordingActions ? episodes : 0)
         var step = 0
 
         while vector.anyRunning {
             batch.gatherRunning(from: vector)
-            batch.act(policy, into: &actions, width: vector.actionDimension, on: vector.pool)
+            batch.act(policy, into: &actions, width: width, on: vector.pool)
+            if recordingActions {
+                for index in batch.runningEpisodes { actionLog[index] += actions[index * width ..< (index + 1) * width] }
+            }
             try vector.step(actions: actions)
             step += 1
             for index in batch.runningEpisodes {
@@ -65,8 +86,17 @@ public struct Evaluator {
                 terminated: endings[index]?.terminated ?? false,
                 unstable: endings[index]?.info.isUnstable ?? false)
         }
-        return EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: results)
+        let report = EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: results)
+        return RecordedEvaluation(report: report, actionDimension: width, actions: actionLog)
     }
+}
+
+/// An evaluation with the actions it took: `actions[i]` holds episode i's, one row of
+/// `actionDimension` per step. Episode i replayed from its reset seed with them is the same episode.
+public struct RecordedEvaluation: Sendable {
+    public let report: EvaluationReport
+    public let actionDimension: Int
+    public let actions: [[Double]]
 }
 
 /// Where an evaluation stands, for progress displays.

@@ -13,10 +13,6 @@ public protocol BatchPolicy: AnyObject {
     /// policy acts, which may spread its work over them; its actions must not depend on how many there are.
     func act(observations: UnsafeBufferPointer<Double>, episodes: UnsafeBufferPointer<Int>,
              actions: UnsafeMutableBufferPointer<Double>, on pool: WorkerPool)
-
-    /// Rewinds episode `episode`'s random stream to its start, so that replaying the episode from
-    /// the same initial state repeats its actions exactly (a viewer's reset).
-    func restart(episode: Int)
 }
 
 extension SeededGenerator {
@@ -30,18 +26,12 @@ extension SeededGenerator {
 public final class RandomPolicy: BatchPolicy {
     public let name = "random"
     private let actionSpace: BoxSpace
-    private let seed: UInt64
     private var generators: [SeededGenerator]
 
     /// Episode i draws from a generator seeded by (seed, i).
     public init(actionSpace: BoxSpace, episodes: Int, seed: UInt64) {
         self.actionSpace = actionSpace
-        self.seed = seed
         generators = (0..<episodes).map { SeededGenerator.acting(seed: seed, episode: $0) }
-    }
-
-    public func restart(episode: Int) {
-        generators[episode] = .acting(seed: seed, episode: episode)
     }
 
     public func act(observations: UnsafeBufferPointer<Double>, episodes: UnsafeBufferPointer<Int>,

@@ -1,18 +1,17 @@
 import Environments
 import Evaluation
-import Parallel
 
-/// Plays a policy's episodes one after another in a single environment, one step per call, exactly
-/// as the headless evaluation plays them: episode i starts from the evaluation's reset seed i and
-/// draws from the policy's stream i, so its return is the evaluation's return of episode i. A viewer
-/// or a recorder decides when to step and shows the state in between.
+/// Replays an evaluation's episodes one after another in a single environment, one step per call:
+/// episode i starts from the evaluation's reset seed i and takes the actions the evaluation took,
+/// so it passes through the same states to the same return. A viewer or a recorder decides when to
+/// step and shows the state in between.
 public final class EpisodePlayer {
     public let task: D4RLTask
     public let environment: any Environment
-    public let policy: any BatchPolicy
+    public let evaluation: RecordedEvaluation
     /// Episodes to play.
-    public let episodes: Int
-    public let seed: UInt64
+    public var episodes: Int { evaluation.actions.count }
+    public var seed: UInt64 { evaluation.report.seed }
 
     /// Index of the episode being played (or the last one, once all are done).
     public private(set) var episode = 0
@@ -30,19 +29,14 @@ public final class EpisodePlayer {
     public private(set) var hasEnded = false
 
     private var observation: [Double]
-    /// The episode of the single observation row handed to the policy.
-    private var rowEpisode = [0]
-    /// The calling thread alone: one state's action takes about a millisecond, well within a frame.
-    private let actingPool = WorkerPool(threads: 1)
 
-    /// `policy` must act for at least `episodes` episodes (its per-episode streams).
-    public init(task: D4RLTask, environment: any Environment, policy: any BatchPolicy, episodes: Int, seed: UInt64) {
-        precondition(episodes > 0, "an episode player needs at least one episode")
+    /// `evaluation` must have been recorded on `task` with at least one episode.
+    public init(task: D4RLTask, environment: any Environment, evaluation: RecordedEvaluation) {
+        precondition(!evaluation.actions.isEmpty, "an episode player needs at least one episode")
+        precondition(evaluation.actionDimension == environment.actionSpace.dimension, "actions of another environment")
         self.task = task
         self.environment = environment
-        self.policy = policy
-        self.episodes = episodes
-        self.seed = seed
+        self.evaluation = evaluation
         action = [Double](repeating: 0, count: environment.actionSpace.dimension)
         observation = [Double](repeating: 0, count: environment.observationSpace.dimension)
         begin(episode: 0)
@@ -62,12 +56,10 @@ public final class EpisodePlayer {
             begin(episode: episode + 1)
             return
         }
-        rowEpisode[0] = episode
-        rowEpisode.withUnsafeBufferPointer { rows in
-            observation.withUnsafeBufferPointer { observation in
-                action.withUnsafeMutableBufferPointer { policy.act(observations: observation, episodes: rows, actions: $0, on: actingPool) }
-            }
-        }
+        let recorded = evaluation.actions[episode], width = action.count
+        // The physics is deterministic, so the episode ends exactly where the evaluation's did.
+        precondition((step + 1) * width <= recorded.count, "episode \(episode) outlived its recorded actions")
+        action.replaceSubrange(0..<width, with: recorded[step * width ..< (step + 1) * width])
         let outcome = try action.withUnsafeBufferPointer { action in
             try observation.withUnsafeMutableBufferPointer { try environment.step(action: action, observation: $0) }
         }
@@ -82,8 +74,7 @@ public final class EpisodePlayer {
             unstable: outcome.info.isUnstable))
     }
 
-    /// Starts the current episode again from its initial state, with its actions' stream rewound:
-    /// the replay is the same episode.
+    /// Starts the current episode again from its initial state: the replay is the same episode.
     public func restartEpisode() {
         if hasEnded { finished.removeLast() }
         begin(episode: episode)
@@ -96,7 +87,6 @@ public final class EpisodePlayer {
         episodeReturn = 0
         hasEnded = false
         action.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        policy.restart(episode: index)
         observation.withUnsafeMutableBufferPointer {
             environment.reset(seed: Evaluator.episodeSeed(seed, episode: index), observation: $0)
         }
@@ -106,6 +96,6 @@ public final class EpisodePlayer {
 extension EpisodePlayer {
     /// The finished episodes as an evaluation report.
     public var report: EvaluationReport {
-        EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: finished)
+        EvaluationReport(task: task.name, checkpoint: evaluation.report.checkpoint, seed: seed, episodes: finished)
     }
 }

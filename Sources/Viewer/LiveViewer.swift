@@ -26,10 +26,9 @@ public enum ViewerCommand: Sendable, Equatable {
 
 /// A window that plays a player's episodes at real time (times the chosen speed).
 ///
-/// Each frame first advances the physics and the policy by the wall time since the previous frame,
-/// exactly as a headless evaluation steps them, then draws the state they reached: rendering only
-/// decides which states are shown, never what happens. When acting and physics cannot keep up,
-/// the playback falls behind real time and says so.
+/// Each frame first advances the replayed episode by the wall time since the previous frame, then
+/// draws the state it reached: rendering only decides which states are shown, never what happens.
+/// When the physics cannot keep up, the playback falls behind real time and says so.
 public final class LiveViewer {
     public let player: EpisodePlayer
     private let window: Window
@@ -58,7 +57,7 @@ public final class LiveViewer {
 
     public init(player: EpisodePlayer, width: Int = 1280, height: Int = 800) throws {
         self.player = player
-        window = try Window(title: "\(player.task.name) · \(player.policy.name)", width: width, height: height)
+        window = try Window(title: "\(player.task.name) · \(player.evaluation.report.checkpoint)", width: width, height: height)
         renderer = SceneRenderer(model: player.environment.simulation.model, graphicsContext: window, fontScale: 150)
         painter = FramePainter(player: player, renderer: renderer)
         cameras = Self.cameras(renderer)

@@ -39,8 +39,8 @@ public struct RecordingSettings: Sendable, Equatable {
 }
 
 /// Renders a player's episodes offscreen, with no window and no display, one frame every
-/// 1/fps seconds of simulated time (the video plays at real time), overlay included. Physics and
-/// policy step exactly as in headless evaluation.
+/// 1/fps seconds of simulated time (the video plays at real time), overlay included: the episodes
+/// of the evaluation the player replays.
 public final class Recorder {
     public let player: EpisodePlayer
     public let settings: RecordingSettings

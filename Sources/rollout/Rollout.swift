@@ -132,10 +132,13 @@ struct Rollout: ParsableCommand {
         return (RandomPolicy(actionSpace: actionSpace, episodes: episodes, seed: seed), task)
     }
 
-    /// Plays the episodes in the viewer or into a recording; reports the episodes that finished.
-    private func play(_ policy: any BatchPolicy, task: D4RLTask, models: ModelDirectory) throws -> EvaluationReport {
+    /// Evaluates the episodes, then replays them in the viewer or into a recording; reports the
+    /// episodes that finished playing.
+    private func play(_ policy: some BatchPolicy, task: D4RLTask, models: ModelDirectory) throws -> EvaluationReport {
+        let evaluator = Evaluator(task: task, models: models, threads: threads.threads)
+        let evaluation = try withProgress { try evaluator.record(policy, episodes: episodes, seed: seed, progress: $0) }
         let player = EpisodePlayer(task: task, environment: try task.environment.makeEnvironment(models: models),
-                                   policy: policy, episodes: episodes, seed: seed)
+                                   evaluation: evaluation)
         if viewer {
             try LiveViewer(player: player).run(maxFrames: maxFrames)
         } else {
@@ -179,11 +182,14 @@ struct Rollout: ParsableCommand {
 
     private func evaluate(_ policy: some BatchPolicy, task: D4RLTask, models: ModelDirectory) throws -> EvaluationReport {
         let evaluator = Evaluator(task: task, models: models, threads: threads.threads)
+        return try withProgress { try evaluator.evaluate(policy, episodes: episodes, seed: seed, progress: $0) }
+    }
+
+    /// Runs `body` with a progress line that its evaluation updates.
+    private func withProgress<Result>(_ body: ((EvaluationProgress) -> Void) throws -> Result) rethrows -> Result {
         let progress = ProgressLine()
         defer { progress.finish() }
-        return try evaluator.evaluate(policy, episodes: episodes, seed: seed) { state in
-            progress.update(state.line(elapsedSeconds: progress.elapsedSeconds))
-        }
+        return try body { state in progress.update(state.line(elapsedSeconds: progress.elapsedSeconds)) }
     }
 }
 

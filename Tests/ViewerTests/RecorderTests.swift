@@ -1,4 +1,5 @@
 import CPNG
+import DiffusionQL
 import Environments
 import Evaluation
 import Foundation
@@ -107,5 +108,21 @@ struct EpisodePlayerTests {
             RandomPolicy(actionSpace: actionSpace, episodes: 3, seed: 9), episodes: 3, seed: 9)
         #expect(player.finished == headless.episodes)
         #expect(player.report.meanNormalizedScore == headless.meanNormalizedScore)
+    }
+
+    /// A checkpoint acting for one episode alone rounds its products differently than beside nine
+    /// others, and a hopper amplifies that; the replay takes the evaluation's own actions.
+    @Test("replays run7's batched evaluation to the same returns")
+    func replaysACheckpointsEvaluation() throws {
+        let models = try ModelDirectory.locate()
+        let (policy, task) = try CheckpointPolicy.load(try CheckpointLocation("run7"), taskOverride: nil, episodes: 4,
+                                                       seed: 0, rule: .softmax, models: models)
+        let evaluation = try Evaluator(task: task, models: models, threads: 2).record(policy, episodes: 4, seed: 0)
+        #expect(evaluation.actions.map(\.count) == evaluation.report.episodes.map { 3 * $0.length })
+        let player = EpisodePlayer(task: task, environment: try task.environment.makeEnvironment(models: models),
+                                   evaluation: evaluation)
+        while !player.isDone { try player.advance() }
+        #expect(player.finished == evaluation.report.episodes)
+        #expect(player.report.checkpoint == evaluation.report.checkpoint)
     }
 }

@@ -6,9 +6,11 @@ import Viewer
 /// A player of random-policy hopper episodes, the same ones `rollout --policy random` evaluates.
 func randomHopperPlayer(episodes: Int, seed: UInt64 = 0) throws -> EpisodePlayer {
     let task = try D4RLTask.named("hopper-medium-v2")
-    let environment = try task.environment.makeEnvironment(models: try ModelDirectory.locate())
+    let models = try ModelDirectory.locate()
+    let environment = try task.environment.makeEnvironment(models: models)
     let policy = RandomPolicy(actionSpace: environment.actionSpace, episodes: episodes, seed: seed)
-    return EpisodePlayer(task: task, environment: environment, policy: policy, episodes: episodes, seed: seed)
+    let evaluation = try Evaluator(task: task, models: models, threads: 1).record(policy, episodes: episodes, seed: seed)
+    return EpisodePlayer(task: task, environment: environment, evaluation: evaluation)
 }
 
 /// The hopper's material is (0.8, 0.6, 0.4); the floor and the sky are grey and blue. Shading
