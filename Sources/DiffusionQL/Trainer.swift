@@ -172,7 +172,8 @@ public final class Trainer {
         let samples = config.nextActionsPerState, width = config.stateDimension
         repeatInterleave(batch.nextStates, rows: rows, width: width, times: samples, into: repeatedNextStates.pointer)
         emaActor.sample(states: repeatedNextStates.pointer, rows: rows * samples, generator: &generator, into: nextActions.pointer)
-        let (q1, q2) = criticTarget.values(states: repeatedNextStates.pointer, actions: nextActions.pointer, rows: rows * samples)
+        let (q1, q2) = criticTarget.values(states: repeatedNextStates.pointer, actions: nextActions.pointer, rows: rows * samples,
+                                           recording: false)
         for row in 0..<rows {
             var best1 = -Float.infinity, best2 = -Float.infinity
             for k in row * samples ..< (row + 1) * samples {
