@@ -1,37 +1,44 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, lowest first; a target depends only on targets above it in this list.
-//   CMuJoCo (module map) -> MuJoCo (owning wrapper) -> Environments -> NeuralNet (over CBLAS)
-//   -> DiffusionQL -> SoftActorCritic (the behaviour agent) -> Datasets (D4RL HDF5 files over CHDF5,
-//   SAC runs and dataset collection) -> Evaluation -> Viewer (live window over CGLFW, headless recording
-//   over CEGL and CPNG, MuJoCo's renderer) -> executables
-//   SeededRandom, Parallel and AtomicFile are leaf utilities shared by every layer above the C modules;
-//   CommandLineOptions holds the options the executables share.
-// The numeric targets are optimized in every configuration: a debug `swift run` or `swift test` then
-// trains and acts at nearly release speed instead of 13 times slower, and the rest of the package
-// stays debuggable. Their element-wise loops (Mish, Adam, the sampling chain) vectorize to the width
-// the compiler may assume: on x86-64, AVX2 (Haswell's set, in every x86 laptop CPU since 2015) rather
-// than the SSE2 baseline. Swift does not contract a * b + c into FMA, and these loops reduce nothing
-// across lanes, so results are bitwise the same at either width.
-#if arch(x86_64)
-let numericSettings: [SwiftSetting] = [
-    .unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(["-target-cpu", "haswell"]),
-]
-#else
-let numericSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
-#endif
+// Layers, lowest first; a target imports only targets of lower layers (or of its own, where named).
+//   1. C modules, module maps only: CMuJoCo, CBLAS, CHDF5, CGLFW, CEGL, CPNG.
+//      NumericKernels, C source: element-wise kernels (Mish) with a vector path chosen at run time.
+//   2. Leaf utilities: SeededRandom (the generator and every random stream's key), Parallel (the worker
+//      pool), Persistence (atomic writes, stable JSON, resume checks), TerminalProgress (progress lines).
+//   3. MuJoCo: owning model and simulation over CMuJoCo.
+//   4. Environments: the Environment protocol, the locomotion tasks, the D4RL registry, the vector runner.
+//   5. NeuralNet: parameters, layers with backward passes, Adam, safetensors (over CBLAS, NumericKernels).
+//   6. RLCore: what both agents share: the twin critic and minibatches of transitions.
+//   7. DiffusionQL (the paper's policy, critic training, acting rule, trainer, run folders) and
+//      SoftActorCritic (the behaviour agent, its replay buffer and its online run), side by side.
+//   8. Bandit (the paper's toy experiment, over DiffusionQL) and Datasets (D4RL files over CHDF5, the
+//      training setup on one, collection of behaviour data from SAC policies), side by side.
+//   9. Evaluation: policies as batch actors, parallel rollouts, reports, checkpoint selection.
+//  10. Viewer: the live window (CGLFW) and headless recording (CEGL, CPNG) over MuJoCo's renderer.
+//  11. Benchmarks and CommandLineOptions, then the executables (thin front ends).
+// No target uses unsafe build flags, so other packages can depend on this one by version.
 
 let package = Package(
     name: "swift-diffusion-ql",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "rollout", targets: ["rollout"]),
-        .executable(name: "bench", targets: ["bench"]),
-        .executable(name: "bandit", targets: ["bandit"]),
         .executable(name: "train", targets: ["train"]),
         .executable(name: "collect", targets: ["collect"]),
+        .executable(name: "bench", targets: ["bench"]),
+        .executable(name: "bandit", targets: ["bandit"]),
+        .library(name: "SeededRandom", targets: ["SeededRandom"]),
+        .library(name: "Parallel", targets: ["Parallel"]),
+        .library(name: "MuJoCo", targets: ["MuJoCo"]),
         .library(name: "Environments", targets: ["Environments"]),
+        .library(name: "NeuralNet", targets: ["NeuralNet"]),
+        .library(name: "RLCore", targets: ["RLCore"]),
+        .library(name: "DiffusionQL", targets: ["DiffusionQL"]),
+        .library(name: "SoftActorCritic", targets: ["SoftActorCritic"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Viewer", targets: ["Viewer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,57 +50,72 @@ let package = Package(
         .systemLibrary(name: "CGLFW", path: "Sources/CGLFW", pkgConfig: "glfw3", providers: [.apt(["libglfw3-dev"])]),
         .systemLibrary(name: "CEGL", path: "Sources/CEGL", pkgConfig: "egl", providers: [.apt(["libegl-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
-        .target(name: "SeededRandom", swiftSettings: numericSettings),
+        .target(name: "NumericKernels"),
+
+        .target(name: "SeededRandom"),
         .target(name: "Parallel"),
-        .target(name: "AtomicFile"),
+        .target(name: "Persistence"),
+        .target(name: "TerminalProgress"),
+
         .target(name: "MuJoCo", dependencies: ["CMuJoCo"]),
-        .target(name: "Environments", dependencies: ["MuJoCo", "SeededRandom", "Parallel"]),
-        .target(name: "NeuralNet", dependencies: ["CBLAS", "SeededRandom", "AtomicFile"], swiftSettings: numericSettings),
-        .target(name: "DiffusionQL", dependencies: ["NeuralNet", "SeededRandom", "AtomicFile", "Parallel"], swiftSettings: numericSettings),
-        .target(name: "SoftActorCritic", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom"], swiftSettings: numericSettings),
-        .target(name: "Bandit", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom"]),
-        .target(name: "Datasets", dependencies: [
-            "CHDF5", "DiffusionQL", "SoftActorCritic", "NeuralNet", "Environments", "SeededRandom", "Parallel", "AtomicFile",
+        .target(name: "Environments", dependencies: ["MuJoCo", "SeededRandom", "Parallel", "Persistence"]),
+        .target(name: "NeuralNet", dependencies: ["CBLAS", "NumericKernels", "SeededRandom", "Persistence"]),
+        .target(name: "RLCore", dependencies: ["NeuralNet", "SeededRandom"]),
+        .target(name: "DiffusionQL", dependencies: [
+            "RLCore", "NeuralNet", "SeededRandom", "Parallel", "Persistence", "TerminalProgress",
         ]),
-        .target(name: "Evaluation", dependencies: ["Environments", "DiffusionQL", "Datasets", "SeededRandom", "AtomicFile", "Parallel"]),
-        .target(name: "Viewer", dependencies: ["MuJoCo", "Environments", "Evaluation", "AtomicFile", "CGLFW", "CEGL", "CPNG"]),
+        .target(name: "SoftActorCritic", dependencies: [
+            "RLCore", "NeuralNet", "Environments", "SeededRandom", "Persistence", "TerminalProgress",
+        ]),
+        .target(name: "Bandit", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom", "TerminalProgress"]),
+        .target(name: "Datasets", dependencies: [
+            "CHDF5", "DiffusionQL", "SoftActorCritic", "RLCore", "NeuralNet", "Environments", "SeededRandom", "Parallel",
+            "Persistence", "TerminalProgress",
+        ]),
+        .target(name: "Evaluation", dependencies: [
+            "DiffusionQL", "NeuralNet", "Environments", "SeededRandom", "Parallel", "Persistence", "TerminalProgress",
+        ]),
+        .target(name: "Viewer", dependencies: ["Evaluation", "Environments", "MuJoCo", "Persistence", "CGLFW", "CEGL", "CPNG"]),
+
         .target(name: "Benchmarks", dependencies: [
-            "Environments", "Evaluation", "MuJoCo", "Parallel", "NeuralNet", "DiffusionQL", "Datasets", "SeededRandom",
+            "TerminalProgress",
+            "Evaluation", "Datasets", "DiffusionQL", "NeuralNet", "Environments", "MuJoCo", "CMuJoCo", "SeededRandom", "Parallel",
         ]),
         .target(name: "CommandLineOptions", dependencies: [
-            "Environments",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Environments", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rollout", dependencies: [
-            "Evaluation", "Environments", "Viewer", "CommandLineOptions",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "bench", dependencies: [
-            "Benchmarks", "CommandLineOptions", "NeuralNet",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "bandit", dependencies: [
-            "Bandit", "AtomicFile", "Evaluation",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "collect", dependencies: [
-            "Datasets", "Environments", "Evaluation", "CommandLineOptions", "SoftActorCritic",
+            "Viewer", "Evaluation", "Environments", "CommandLineOptions", "TerminalProgress",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "train", dependencies: [
-            "Datasets", "DiffusionQL", "Environments", "Evaluation",
+            "Datasets", "DiffusionQL", "Environments", "CommandLineOptions", "Persistence", "TerminalProgress",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "MuJoCoTests", dependencies: ["MuJoCo"]),
-        .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "MuJoCo", "SeededRandom", "Parallel"]),
+        .executableTarget(name: "collect", dependencies: [
+            "Datasets", "SoftActorCritic", "Environments", "CommandLineOptions", "TerminalProgress",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "bench", dependencies: [
+            "Benchmarks", "NeuralNet", "CommandLineOptions", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "bandit", dependencies: [
+            "Bandit", "Persistence", "CommandLineOptions", "TerminalProgress",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // Finite-difference checking shared by the test targets.
         .target(name: "GradientCheck", dependencies: ["SeededRandom"], path: "Tests/GradientCheck"),
+        .testTarget(name: "MuJoCoTests", dependencies: ["MuJoCo"]),
+        .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "MuJoCo", "SeededRandom", "Parallel"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "SeededRandom", "GradientCheck"]),
-        .testTarget(name: "DiffusionQLTests", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom", "GradientCheck", "Parallel"]),
-        .testTarget(name: "SoftActorCriticTests", dependencies: ["SoftActorCritic", "NeuralNet", "DiffusionQL", "SeededRandom", "GradientCheck"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Environments", "DiffusionQL", "SeededRandom"]),
+        .testTarget(name: "RLCoreTests", dependencies: ["RLCore", "NeuralNet", "SeededRandom", "GradientCheck"]),
+        .testTarget(name: "DiffusionQLTests", dependencies: ["DiffusionQL", "RLCore", "NeuralNet", "SeededRandom", "GradientCheck", "Parallel"]),
+        .testTarget(name: "SoftActorCriticTests", dependencies: ["SoftActorCritic", "RLCore", "NeuralNet", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "BanditTests", dependencies: ["Bandit"]),
-        .testTarget(name: "ViewerTests", dependencies: ["Viewer", "Evaluation", "Environments", "DiffusionQL", "CGLFW"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "Environments", "CHDF5", "SoftActorCritic", "SeededRandom"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "SoftActorCritic", "Environments", "CHDF5", "SeededRandom"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "DiffusionQL", "Environments", "SeededRandom"]),
+        .testTarget(name: "ViewerTests", dependencies: ["Viewer", "Evaluation", "DiffusionQL", "Environments", "CGLFW", "CPNG"]),
     ]
 )

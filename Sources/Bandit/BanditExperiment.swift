@@ -1,7 +1,8 @@
 import DiffusionQL
-import NeuralNet
 import Foundation
+import NeuralNet
 import SeededRandom
+import TerminalProgress
 
 /// The paper's 2-D bandit (Section 5, Appendix A): a constant state, actions in [-1, 1]², data from
 /// four Gaussians at the corners with rewards of different means. Behaviour-cloning diffusion should
@@ -50,7 +51,7 @@ public struct BanditExperiment: Sendable {
     /// The dataset: state 0 ∈ R², each action from its mode (clipped to [-1, 1]), reward ~ N(mean, std),
     /// every transition terminal, so the critic regresses the reward.
     public func dataset() throws -> Transitions {
-        var generator = SeededGenerator(seeds: seed, 10)
+        var generator = SeededGenerator(.banditData, seed: seed)
         var actions: [Float] = [], rewards: [Float] = []
         for index in 0..<dataCount {
             let mode = Self.modes[index % Self.modes.count]
@@ -81,6 +82,12 @@ public struct BanditExperiment: Sendable {
         return config
     }
 
+    /// "37% of 100000 steps · 4 min left", for `done`, the fraction of the training done.
+    public func progressLine(done: Double, elapsedSeconds: Double) -> String {
+        "\(Int(100 * done))% of \(epochs * stepsPerEpoch) steps · "
+            + ProgressFormat.timeLeft(remaining: 1 - done, perSecond: done / elapsedSeconds)
+    }
+
     /// Trains a policy with `eta` on the data and returns `samples` actions drawn from it.
     /// `progress` receives the fraction of training done.
     public func trainAndSample(eta: Float, data: Transitions, progress: ((Double) -> Void)? = nil) throws -> [SIMD2<Float>] {
@@ -94,7 +101,7 @@ public struct BanditExperiment: Sendable {
             try trainer.step(on: data)
             if step % 100 == 99 { progress?(Double(step + 1) / Double(total)) }
         }
-        var generator = SeededGenerator(seeds: seed, 20)
+        var generator = SeededGenerator(.banditSamples, seed: seed)
         var actions: [SIMD2<Float>] = []
         let chunk = batchSize
         var buffer = [Float](repeating: 0, count: chunk * 2)
@@ -127,5 +134,22 @@ public struct CornerFractions: Sendable, Equatable {
     /// Fraction on the best corner.
     public var onBestCorner: Double {
         perMode[BanditExperiment.modes.firstIndex { $0.center == BanditExperiment.bestMode.center }!]
+    }
+}
+
+extension CornerFractions {
+    /// The share of each panel's actions on each corner, as a text table.
+    public static func table(_ panels: [(title: String, actions: [SIMD2<Float>])]) -> String {
+        let corners = BanditExperiment.modes.map { "(\($0.center.x), \($0.center.y)) r=\($0.rewardMean)" }
+        var lines = ["share of samples within \(BanditExperiment.cornerRadius) of each corner",
+                     "".padding(toLength: 14, withPad: " ", startingAt: 0)
+                        + corners.map { $0.padding(toLength: 21, withPad: " ", startingAt: 0) }.joined() + "any corner"]
+        for panel in panels {
+            let fractions = CornerFractions(panel.actions)
+            lines.append(panel.title.padding(toLength: 14, withPad: " ", startingAt: 0)
+                + fractions.perMode.map { String(format: "%5.1f%%", 100 * $0).padding(toLength: 21, withPad: " ", startingAt: 0) }.joined()
+                + String(format: "%5.1f%%", 100 * fractions.onAnyCorner))
+        }
+        return lines.joined(separator: "\n")
     }
 }

@@ -2,6 +2,7 @@ import Environments
 import Evaluation
 import Foundation
 import MuJoCo
+import TerminalProgress
 
 /// Creates and destroys many simulations and models and reports the resident memory before and
 /// after: a leak in the owning wrappers shows as growth proportional to the count.

@@ -1,4 +1,5 @@
 import Evaluation
+import TerminalProgress
 
 /// Seconds taken by `body`, the best of `repeats` runs: the least disturbed by a noisy machine.
 func bestSeconds(repeats: Int = 3, _ body: () throws -> Void) rethrows -> Double {

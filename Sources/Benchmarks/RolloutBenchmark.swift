@@ -25,8 +25,7 @@ public struct RolloutBenchmark {
     public func report() throws -> String {
         let location = try CheckpointLocation(checkpoint)
         let file = try CheckpointFile.read(contentsOf: location.path)
-        let (policy, task) = try CheckpointPolicy.load(location, taskOverride: nil, episodes: episodes, seed: 0,
-                                                       rule: .softmax, models: models)
+        let (policy, task) = try CheckpointPolicy.load(location, taskOverride: nil, rule: .softmax)
         let start = ContinuousClock.now
         let report = try Evaluator(task: task, models: models, threads: threads).evaluate(policy, episodes: episodes, seed: 0)
         let seconds = (ContinuousClock.now - start) / .seconds(1)

@@ -2,7 +2,9 @@ import DiffusionQL
 import Foundation
 import NeuralNet
 import Parallel
+import RLCore
 import SeededRandom
+import TerminalProgress
 
 /// Milliseconds per Diffusion-QL training step and per acting call, with the dense-layer FLOPs each
 /// needs and the GFLOP/s achieved, against a large sgemm measured in the same run.
@@ -63,7 +65,7 @@ public struct TrainingBenchmark {
         }
         let pool = WorkerPool(threads: threads)
         let input = GradientFreeRandom.values(states * config.stateDimension, seed: 3)
-        var generators = (0..<states).map { SeededGenerator(seeds: 1, UInt64($0)) }
+        var generators = (0..<states).map { SeededGenerator(.episodeActions, seed: 1, index: $0) }
         var actions = [Float](repeating: 0, count: states * config.actionDimension)
         let call = { selector.selectActions(states: input, rows: states, generators: &generators, into: &actions, on: pool) }
         for _ in 0..<10 { call() }

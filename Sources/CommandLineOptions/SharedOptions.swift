@@ -2,6 +2,9 @@ import ArgumentParser
 import Environments
 import Foundation
 
+/// The package's version, which every executable prints with `--version`.
+public let packageVersion = "0.1.0"
+
 /// `--models DIR`, shared by every command that builds environments.
 public struct ModelsOption: ParsableArguments {
     @Option(help: "Folder of the MJCF models (default: models/ of this checkout, or $\(ModelDirectory.environmentVariable)).")
@@ -16,12 +19,36 @@ public struct ModelsOption: ParsableArguments {
 
 /// `--threads N`, shared by every command that runs work in parallel.
 public struct ThreadsOption: ParsableArguments {
-    @Option(help: "Worker threads (default: one per core).")
-    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("threads"), parsing: .unconditional, help: "Worker threads (default: one per core).")
+    public var requested: Int?
 
     public init() {}
 
-    public func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+    /// The threads to use.
+    public var count: Int { requested ?? ProcessInfo.processInfo.activeProcessorCount }
+
+    public func check() throws {
+        try OptionCheck.atLeast(1, ("--threads", requested))
+    }
+}
+
+/// Checks of option values, which commands make at the start of `run()`. ArgumentParser calls
+/// `validate()` before it looks for unknown options, so a check there would hide an unknown option
+/// behind a message about the others.
+public enum OptionCheck {
+    /// Throws, naming the option and the value, unless every given value is at least `minimum`.
+    public static func atLeast<Value: BinaryInteger>(_ minimum: Value, _ options: (String, Value?)...) throws {
+        for (name, value) in options {
+            if let value, value < minimum { throw ValidationError("\(name) must be at least \(minimum) (got \(value))") }
+        }
+    }
+
+    /// Throws, naming the option and the value, unless every given value is finite and positive.
+    public static func positive<Value: BinaryFloatingPoint>(_ options: (String, Value?)...) throws {
+        for (name, value) in options {
+            if let value, !(value > 0 && value.isFinite) {
+                throw ValidationError("\(name) must be a positive number (got \(value))")
+            }
+        }
     }
 }

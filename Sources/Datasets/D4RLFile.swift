@@ -1,5 +1,5 @@
-import AtomicFile
 import Foundation
+import Persistence
 
 /// D4RL dataset files (HDF5): the layout the D4RL benchmark ships and every offline-RL tool reads,
 /// so that users' existing files load as they are and the datasets made here load anywhere.

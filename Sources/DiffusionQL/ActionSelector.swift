@@ -1,6 +1,7 @@
 import Foundation
 import NeuralNet
 import Parallel
+import RLCore
 import SeededRandom
 
 /// The paper's acting rule: for each state, sample `candidates` actions from the actor, score them

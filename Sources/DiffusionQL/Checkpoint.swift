@@ -1,5 +1,7 @@
 import Foundation
 import NeuralNet
+import Persistence
+import RLCore
 import SeededRandom
 
 /// The networks a checkpoint holds, each under its prefix: the reference's state_dict names follow

@@ -1,5 +1,5 @@
-import AtomicFile
 import Foundation
+import Persistence
 
 /// The means over one epoch's gradient steps: one row of a run's `metrics.csv`.
 public struct EpochMetrics: Sendable, Equatable {

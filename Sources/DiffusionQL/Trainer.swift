@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNet
+import RLCore
 import SeededRandom
 
 /// The losses of one gradient step.
@@ -71,8 +72,8 @@ public final class Trainer {
         let problems = config.problems()
         guard problems.isEmpty else { throw TrainingError.invalidConfig(problems: problems) }
         self.config = config
-        var initializer = SeededGenerator(seeds: config.seed, 1)
-        generator = SeededGenerator(seeds: config.seed, 2)
+        var initializer = SeededGenerator(.initialization, seed: config.seed)
+        generator = SeededGenerator(.training, seed: config.seed)
         let schedule = NoiseSchedule(config.schedule, steps: config.diffusionSteps)
         let rows = config.batchSize, nextRows = rows * config.nextActionsPerState
         func policy(capacity: Int) -> DiffusionPolicy {

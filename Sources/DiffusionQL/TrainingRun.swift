@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNet
+import Persistence
 import SeededRandom
 
 /// Where a training run is, for a progress display.

@@ -1,3 +1,4 @@
+import RLCore
 import SeededRandom
 
 /// An offline dataset held in memory as transitions (s, a, r, s', not_done), row-major, the form
@@ -89,32 +90,5 @@ public enum TransitionsError: Error, Equatable, CustomStringConvertible {
         case .empty:
             "transitions: the dataset is empty"
         }
-    }
-}
-
-/// A minibatch's buffers, allocated once and refilled every step.
-public final class TransitionBatch {
-    public let rows: Int
-    public let stateDimension: Int
-    public let actionDimension: Int
-    public let states: UnsafeMutablePointer<Float>
-    public let actions: UnsafeMutablePointer<Float>
-    public let rewards: UnsafeMutablePointer<Float>
-    public let nextStates: UnsafeMutablePointer<Float>
-    public let notDone: UnsafeMutablePointer<Float>
-
-    public init(rows: Int, stateDimension: Int, actionDimension: Int) {
-        self.rows = rows
-        self.stateDimension = stateDimension
-        self.actionDimension = actionDimension
-        states = .allocate(capacity: rows * stateDimension)
-        actions = .allocate(capacity: rows * actionDimension)
-        rewards = .allocate(capacity: rows)
-        nextStates = .allocate(capacity: rows * stateDimension)
-        notDone = .allocate(capacity: rows)
-    }
-
-    deinit {
-        for pointer in [states, actions, rewards, nextStates, notDone] { pointer.deallocate() }
     }
 }

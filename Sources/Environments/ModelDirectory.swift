@@ -1,4 +1,5 @@
 import Foundation
+import Persistence
 
 /// The folder that holds the environments' MJCF files (`models/` in a checkout).
 public struct ModelDirectory: Sendable, Equatable {
@@ -14,18 +15,15 @@ public struct ModelDirectory: Sendable, Equatable {
         self.path = path
     }
 
-    /// Finds the models folder: `override` if given, else the environment variable, else a `models/`
-    /// beside the working directory or the executable or one of their ancestors, else the checkout
-    /// this code was built from. An explicit choice that does not exist is an error, not a fallback.
+    /// Finds the models folder: `override` if given, else the environment variable, else the checkout's
+    /// `models/` (see `CheckoutFolder`). An explicit choice that does not exist is an error, not a fallback.
     public static func locate(override: String? = nil) throws -> ModelDirectory {
         if let explicit = override ?? ProcessInfo.processInfo.environment[environmentVariable] {
             guard isModelsFolder(explicit) else { throw EnvironmentError.modelsDirectoryNotFound(searched: [explicit]) }
             return ModelDirectory(path: explicit)
         }
-        let candidates = searchCandidates()
-        guard let found = candidates.first(where: isModelsFolder) else {
-            throw EnvironmentError.modelsDirectoryNotFound(searched: candidates)
-        }
+        let (found, searched) = CheckoutFolder.locate(named: "models", where: isModelsFolder)
+        guard let found else { throw EnvironmentError.modelsDirectoryNotFound(searched: searched) }
         return ModelDirectory(path: found)
     }
 
@@ -36,26 +34,5 @@ public struct ModelDirectory: Sendable, Equatable {
 
     private static func isModelsFolder(_ path: String) -> Bool {
         FileManager.default.fileExists(atPath: URL(fileURLWithPath: path).appendingPathComponent(markerFile).path)
-    }
-
-    private static func searchCandidates() -> [String] {
-        let starts = [
-            URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
-            URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent(),
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent(),
-        ]
-        var seen = Set<String>()
-        var candidates: [String] = []
-        for start in starts {
-            var folder = start.standardizedFileURL
-            while true {
-                let candidate = folder.appendingPathComponent("models").path
-                if seen.insert(candidate).inserted { candidates.append(candidate) }
-                let parent = folder.deletingLastPathComponent()
-                if parent.path == folder.path { break }
-                folder = parent
-            }
-        }
-        return candidates
     }
 }

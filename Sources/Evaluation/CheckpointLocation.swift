@@ -1,16 +1,20 @@
 import DiffusionQL
 import Foundation
+import Persistence
 
 public enum CheckpointLocationError: Error, Equatable, CustomStringConvertible {
-    case notFound(argument: String, runs: [String])
+    /// `searched`: each runs folder there is, with the runs it holds.
+    case notFound(argument: String, searched: [RunsFolderContents])
     case noCheckpoints(path: String)
     case noSuchEpoch(path: String, epoch: Int, available: [Int])
 
     public var description: String {
         switch self {
-        case let .notFound(argument, runs):
-            "no run or checkpoint '\(argument)': not a file, not a folder, and not a run under checkpoints/ "
-                + (runs.isEmpty ? "(which holds none)" : "(which holds \(runs.joined(separator: ", ")))")
+        case let .notFound(argument, searched):
+            "no run or checkpoint '\(argument)': not a file, not a folder, and not a run in "
+                + (searched.isEmpty
+                    ? "any \(RunsFolder.name)/ folder (none in the working directory, its parents or the checkout)"
+                    : searched.map(\.description).joined(separator: ", "))
         case let .noCheckpoints(path):
             "\(path): the run has no checkpoint yet (epoch_NNNN.safetensors)"
         case let .noSuchEpoch(path, epoch, available):
@@ -19,21 +23,21 @@ public enum CheckpointLocationError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// What `--ckpt` names: one checkpoint file, or a run (a folder, or a name under `checkpoints/`) with
-/// its checkpoints, of which the newest is meant unless an epoch is given.
+/// What `--ckpt` names: one checkpoint file, or a run (a folder, or the name of a run in a `checkpoints/`
+/// folder, found as `RunsFolder` says) with its checkpoints, of which the newest is meant unless an
+/// epoch is given.
 public struct CheckpointLocation: Sendable {
     /// The run the checkpoint belongs to; nil for a file given on its own.
     public let run: RunFolder?
     /// The checkpoint meant.
     public let path: String
 
-    public static let runsFolder = "checkpoints"
-
     public init(_ argument: String, epoch: Int? = nil) throws {
         var isFolder: ObjCBool = false
-        let candidates = [argument, "\(Self.runsFolder)/\(argument)"]
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0, isDirectory: &isFolder) }) else {
-            throw CheckpointLocationError.notFound(argument: argument, runs: Self.availableRuns())
+        guard let found = FileManager.default.fileExists(atPath: argument) ? argument : RunsFolder.find(argument),
+              FileManager.default.fileExists(atPath: found, isDirectory: &isFolder)
+        else {
+            throw CheckpointLocationError.notFound(argument: argument, searched: Self.availableRuns())
         }
         guard isFolder.boolValue else {
             run = nil
@@ -51,9 +55,22 @@ public struct CheckpointLocation: Sendable {
         path = folder.checkpointPath(epoch: chosen)
     }
 
-    /// The runs under `checkpoints/` (folders holding a Diffusion-QL configuration).
-    public static func availableRuns() -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: runsFolder)) ?? []
-        return names.filter { (try? RunFolder(path: "\(runsFolder)/\($0)").readConfig()) != nil }.sorted()
+    /// Each runs folder there is, with the Diffusion-QL runs it holds (folders with a configuration).
+    public static func availableRuns() -> [RunsFolderContents] {
+        RunsFolder.existing().map { folder in
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            return RunsFolderContents(
+                folder: folder, runs: names.filter { (try? RunFolder(path: "\(folder)/\($0)").readConfig()) != nil }.sorted())
+        }
+    }
+}
+
+/// A runs folder and the Diffusion-QL runs in it, for errors that say where a run was looked for.
+public struct RunsFolderContents: Sendable, Equatable, CustomStringConvertible {
+    public let folder: String
+    public let runs: [String]
+
+    public var description: String {
+        "\(folder) (" + (runs.isEmpty ? "no runs" : "runs: " + runs.joined(separator: ", ")) + ")"
     }
 }

@@ -10,26 +10,39 @@ import SeededRandom
 /// parts the evaluation's threads share.
 public final class CheckpointPolicy: BatchPolicy {
     public let name: String
-    public let selector: ActionSelector
+    public let checkpoint: CheckpointFile
+    public let candidates: Int
+    public let rule: ActionSelector.Rule
     /// What the checkpoint lacked and what stood in for it (converted reference checkpoints).
-    public let notes: [String]
-    private var generators: [SeededGenerator]
+    public var notes: [String] { checkpoint.notes }
+    /// The acting rule's networks, sized for the evaluation `begin` prepared.
+    public private(set) var selector: ActionSelector
+    private var generators: [SeededGenerator] = []
     /// The generators of the rows of one call, in row order (the selector takes them contiguous).
-    private var rowGenerators: [SeededGenerator]
-    private let states: FloatBuffer
-    private let actions: FloatBuffer
+    private var rowGenerators: [SeededGenerator] = []
+    private var states: FloatBuffer
+    private var actions: FloatBuffer
 
-    /// Episode i draws its candidates and choices from a generator seeded by (seed, i), so its
-    /// random draws do not depend on how many other episodes run beside it.
-    public init(_ checkpoint: CheckpointFile, episodes: Int, seed: UInt64, candidates: Int = 50,
-                rule: ActionSelector.Rule = .softmax) throws {
+    public init(_ checkpoint: CheckpointFile, candidates: Int = 50, rule: ActionSelector.Rule = .softmax) throws {
         name = checkpoint.path
-        notes = checkpoint.notes
-        selector = try checkpoint.actionSelector(maxStates: episodes, candidates: candidates, rule: rule)
-        generators = (0..<episodes).map { SeededGenerator.acting(seed: seed, episode: $0) }
+        self.checkpoint = checkpoint
+        self.candidates = candidates
+        self.rule = rule
+        selector = try checkpoint.actionSelector(maxStates: 1, candidates: candidates, rule: rule)
+        states = FloatBuffer(count: selector.actor.stateDimension)
+        actions = FloatBuffer(count: selector.actor.actionDimension)
+    }
+
+    /// Sizes the networks' buffers for `episodes` states at once; episode i draws its candidates and
+    /// choices from its own stream, so its draws do not depend on how many other episodes run beside it.
+    public func begin(episodes: Int, seed: UInt64) throws {
+        if selector.maxStates != episodes {
+            selector = try checkpoint.actionSelector(maxStates: episodes, candidates: candidates, rule: rule)
+            states = FloatBuffer(count: episodes * selector.actor.stateDimension)
+            actions = FloatBuffer(count: episodes * selector.actor.actionDimension)
+        }
+        generators = (0..<episodes).map { SeededGenerator(.episodeActions, seed: seed, index: $0) }
         rowGenerators = generators
-        states = FloatBuffer(count: episodes * selector.actor.stateDimension)
-        actions = FloatBuffer(count: episodes * selector.actor.actionDimension)
     }
 
     public func act(observations: UnsafeBufferPointer<Double>, episodes: UnsafeBufferPointer<Int>,
@@ -49,12 +62,12 @@ public final class CheckpointPolicy: BatchPolicy {
 extension CheckpointPolicy {
     /// The checkpoint at `location` with the task it is evaluated on: the run's own task, or
     /// `taskOverride` when its environment has the same dimensions (another dataset of it, say).
-    public static func load(_ location: CheckpointLocation, taskOverride: String?, episodes: Int, seed: UInt64,
-                            rule: ActionSelector.Rule, models: ModelDirectory) throws -> (CheckpointPolicy, D4RLTask) {
+    public static func load(_ location: CheckpointLocation, taskOverride: String?,
+                            rule: ActionSelector.Rule) throws -> (CheckpointPolicy, D4RLTask) {
         let checkpoint = try CheckpointFile.read(contentsOf: location.path)
         let task = try D4RLTask.named(taskOverride ?? checkpoint.config.task)
         let spec = task.environment.locomotionSpec
         try checkpoint.requireDimensions(state: spec.observationDimension, action: spec.nu)
-        return (try CheckpointPolicy(checkpoint, episodes: episodes, seed: seed, rule: rule), task)
+        return (try CheckpointPolicy(checkpoint, rule: rule), task)
     }
 }

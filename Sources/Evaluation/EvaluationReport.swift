@@ -1,7 +1,7 @@
-import AtomicFile
 import DiffusionQL
 import Environments
 import Foundation
+import Persistence
 
 /// One evaluated episode.
 public struct EpisodeResult: Codable, Sendable, Equatable {
@@ -108,12 +108,5 @@ extension String {
     /// The string right-aligned in a column of `width` characters, for plain-text tables.
     public func leftPadded(_ width: Int) -> String {
         String(repeating: " ", count: max(0, width - count)) + self
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, for rates and time-left estimates.
-    public var inSeconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) * 1e-18
     }
 }

@@ -4,8 +4,8 @@ import SeededRandom
 
 /// Rolls a policy out for whole episodes, all episodes at once: each episode has its own environment
 /// copy, the running copies' observations go to the policy as one batch, and the copies are stepped
-/// in parallel. Episode i is reset with a seed derived from (seed, i), so every evaluation with the
-/// same seed sees the same initial states, whatever the number of threads.
+/// in parallel. Episode i is reset with a seed from its own stream (`RandomStream.episodeReset`, i), so
+/// every evaluation with the same seed sees the same initial states, whatever the number of threads.
 public struct Evaluator {
     public let task: D4RLTask
     public let models: ModelDirectory
@@ -19,7 +19,7 @@ public struct Evaluator {
 
     /// The environment seed of episode `index` in an evaluation seeded with `seed`.
     public static func episodeSeed(_ seed: UInt64, episode index: Int) -> UInt64 {
-        var generator = SeededGenerator(seeds: seed, UInt64(index))
+        var generator = SeededGenerator(.episodeReset, seed: seed, index: index)
         return generator.next()
     }
 
@@ -46,6 +46,7 @@ public struct Evaluator {
         progress: (EvaluationProgress) -> Void
     ) throws -> RecordedEvaluation {
         guard episodes > 0 else { throw EvaluationError.noEpisodes(requested: episodes) }
+        try policy.begin(episodes: episodes, seed: seed)
         let vector = try VectorEnvironment(task.environment, count: episodes, threads: threads, models: models)
         let seeds = (0..<episodes).map { Self.episodeSeed(seed, episode: $0) }
         vector.reset(seeds: seeds)

@@ -7,6 +7,11 @@ public protocol BatchPolicy: AnyObject {
     /// A short name for reports, e.g. "random" or a checkpoint path.
     var name: String { get }
 
+    /// Prepares for an evaluation of `episodes` episodes seeded with `seed`: episode i's random draws
+    /// come from `SeededGenerator(.episodeActions, seed: seed, index: i)`. The evaluator calls it before
+    /// the first step, with its own count and seed, so the two cannot disagree.
+    func begin(episodes: Int, seed: UInt64) throws
+
     /// Writes one action row per observation row (both row-major). Row k belongs to episode
     /// `episodes[k]`; a stochastic policy keeps one random stream per episode, so its random draws do
     /// not depend on which other episodes happen to share the batch. `pool`'s threads are idle while the
@@ -15,23 +20,18 @@ public protocol BatchPolicy: AnyObject {
              actions: UnsafeMutableBufferPointer<Double>, on pool: WorkerPool)
 }
 
-extension SeededGenerator {
-    /// The acting stream of episode `episode` in an evaluation seeded with `seed`.
-    static func acting(seed: UInt64, episode: Int) -> SeededGenerator {
-        SeededGenerator(seeds: seed, 0x6163_7469_6F6E, UInt64(episode))
-    }
-}
-
 /// Uniformly random actions over the action space: the policy behind D4RL's REF_MIN.
 public final class RandomPolicy: BatchPolicy {
     public let name = "random"
     private let actionSpace: BoxSpace
-    private var generators: [SeededGenerator]
+    private var generators: [SeededGenerator] = []
 
-    /// Episode i draws from a generator seeded by (seed, i).
-    public init(actionSpace: BoxSpace, episodes: Int, seed: UInt64) {
+    public init(actionSpace: BoxSpace) {
         self.actionSpace = actionSpace
-        generators = (0..<episodes).map { SeededGenerator.acting(seed: seed, episode: $0) }
+    }
+
+    public func begin(episodes: Int, seed: UInt64) {
+        generators = (0..<episodes).map { SeededGenerator(.episodeActions, seed: seed, index: $0) }
     }
 
     public func act(observations: UnsafeBufferPointer<Double>, episodes: UnsafeBufferPointer<Int>,

@@ -1,7 +1,7 @@
-import AtomicFile
 import DiffusionQL
 import Environments
 import Foundation
+import Persistence
 
 /// One checkpoint of a run, evaluated, with the mean L_d of the epochs it closes.
 public struct CheckpointScore: Codable, Sendable, Equatable {
@@ -51,8 +51,7 @@ public struct RunSelection: Codable, Sendable, Equatable {
         var task = taskOverride
         for epoch in evaluated {
             let (policy, resolved) = try CheckpointPolicy.load(
-                try CheckpointLocation(folder.path, epoch: epoch), taskOverride: task, episodes: episodes, seed: seed,
-                rule: rule, models: models)
+                try CheckpointLocation(folder.path, epoch: epoch), taskOverride: task, rule: rule)
             task = resolved.name
             let report = try Evaluator(task: resolved, models: models, threads: threads)
                 .evaluate(policy, episodes: episodes, seed: seed) { progress(epoch, $0) }

@@ -1,5 +1,5 @@
-import AtomicFile
 import Foundation
+import Persistence
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

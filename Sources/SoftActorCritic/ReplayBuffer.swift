@@ -1,4 +1,4 @@
-import DiffusionQL
+import RLCore
 import SeededRandom
 
 /// The environment steps an online agent has taken, in order, up to a capacity beyond which the oldest

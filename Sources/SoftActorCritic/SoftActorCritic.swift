@@ -1,6 +1,6 @@
-import DiffusionQL
 import Foundation
 import NeuralNet
+import RLCore
 import SeededRandom
 
 /// SAC's settings, rlkit's defaults for MuJoCo locomotion (the agent D4RL's behaviour data came from).

@@ -1,7 +1,7 @@
-import AtomicFile
 import CPNG
 import Foundation
 import MuJoCo
+import Persistence
 
 /// An 8-bit RGB image, top row first (the order of image files and video frames).
 public struct RGBImage: Sendable, Equatable {

@@ -1,6 +1,6 @@
-import AtomicFile
 import Foundation
 import MuJoCo
+import Persistence
 
 /// Where a recording goes: a video file (encoded by ffmpeg) or a folder of PNG frames.
 public enum RecordingOutput: Sendable, Equatable {

@@ -8,6 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Speed figures, each as a ratio to this machine's own ceiling measured in the same run.",
         discussion: "Build with -c release: swift run -c release bench envs",
+        version: packageVersion,
         subcommands: [Envs.self, Lifetimes.self, Train.self, Act.self, Rollout.self, DatasetMemory.self])
 }
 
@@ -15,18 +16,16 @@ struct Envs: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Environment steps per second: one environment and a vector of copies, against raw mj_step.")
 
-    @Option(help: "Environment steps per timed run.")
+    @Option(parsing: .unconditional, help: "Environment steps per timed run.")
     var steps = 20_000
 
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var models: ModelsOption
 
-    func validate() throws {
-        guard steps >= 1000 else { throw ValidationError("--steps must be at least 1000 (got \(steps))") }
-    }
-
     func run() throws {
-        let benchmark = EnvironmentBenchmark(models: try models.locate(), threads: threads.threads, steps: steps)
+        try OptionCheck.atLeast(1000, ("--steps", steps))
+        try threads.check()
+        let benchmark = EnvironmentBenchmark(models: try models.locate(), threads: threads.count, steps: steps)
         print(try benchmark.report())
     }
 }
@@ -35,12 +34,13 @@ struct Lifetimes: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Resident memory across many create/destroy pairs of simulations and models (a leak check).")
 
-    @Option(help: "Simulation create/destroy pairs.")
+    @Option(parsing: .unconditional, help: "Simulation create/destroy pairs.")
     var pairs = 1_000_000
 
     @OptionGroup var models: ModelsOption
 
     func run() throws {
+        try OptionCheck.atLeast(1, ("--pairs", pairs))
         print(try LifetimeBenchmark(models: try models.locate(), pairs: pairs).report())
     }
 }
@@ -49,10 +49,11 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Milliseconds per Diffusion-QL training step (hopper dimensions, batch 256, N = 5), with and without max-Q backup.")
 
-    @Option(help: "Timed steps; the median is reported.")
+    @Option(parsing: .unconditional, help: "Timed steps; the median is reported.")
     var repeats = 30
 
     func run() throws {
+        try OptionCheck.atLeast(1, ("--repeats", repeats))
         let benchmark = TrainingBenchmark(repeats: repeats)
         let figures = [try benchmark.trainStep(maxQBackup: false), try benchmark.trainStep(maxQBackup: true)]
         print(TrainingBenchmark.report(figures, sgemm: TrainingBenchmark.sgemmGFLOPS(), threads: BLAS.threads))
@@ -63,7 +64,7 @@ struct Act: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Milliseconds per acting call: 50 candidates per state sampled and scored by the critic (hopper dimensions).")
 
-    @Option(help: "Timed calls; the median is reported.")
+    @Option(parsing: .unconditional, help: "Timed calls; the median is reported.")
     var repeats = 300
 
     @Option(help: "States per call, comma-separated, one figure each (an evaluation acts for all its running episodes at once).")
@@ -73,17 +74,20 @@ struct Act: ParsableCommand {
 
     private var stateCounts: [Int?] { states.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) } }
 
-    func validate() throws {
+    func checkOptions() throws {
+        try OptionCheck.atLeast(1, ("--repeats", repeats))
+        try threads.check()
         guard stateCounts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
             throw ValidationError("--states must list positive counts, e.g. 1,2,10 (got \(states))")
         }
     }
 
     func run() throws {
+        try checkOptions()
         let benchmark = TrainingBenchmark(repeats: repeats)
-        let figures = try stateCounts.map { try benchmark.act(states: $0!, threads: threads.threads) }
+        let figures = try stateCounts.map { try benchmark.act(states: $0!, threads: threads.count) }
         // The ceiling on as many cores as the acting calls had.
-        BLAS.threads = threads.threads
+        BLAS.threads = threads.count
         print(TrainingBenchmark.report(figures, sgemm: TrainingBenchmark.sgemmGFLOPS(), threads: BLAS.threads))
     }
 }
@@ -93,14 +97,11 @@ struct DatasetMemory: ParsableCommand {
         commandName: "dataset-memory",
         abstract: "Peak memory of reading a large D4RL file (2,000,000 × 17 by default) over its raw size; the budget is 1.5×.")
 
-    @Option(help: "Rows of the synthetic file.")
+    @Option(parsing: .unconditional, help: "Rows of the synthetic file.")
     var rows = 2_000_000
 
-    func validate() throws {
-        guard rows >= 1 else { throw ValidationError("--rows must be at least 1 (got \(rows))") }
-    }
-
     func run() throws {
+        try OptionCheck.atLeast(1, ("--rows", rows))
         print(try DatasetMemoryBenchmark(rows: rows).report())
     }
 }
@@ -109,20 +110,18 @@ struct Rollout: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Wall time of evaluating a checkpoint against the floor: acting FLOPs at the sgemm rate plus raw physics.")
 
-    @Option(help: "Checkpoint: a run name under checkpoints/, a run folder or a file.")
+    @Option(help: "Checkpoint: the name of a run in a checkpoints/ folder, a run folder or a file.")
     var ckpt = "run7"
 
-    @Option(help: "Episodes, all at once.")
+    @Option(parsing: .unconditional, help: "Episodes, all at once.")
     var episodes = 10
 
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var models: ModelsOption
 
-    func validate() throws {
-        guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1 (got \(episodes))") }
-    }
-
     func run() throws {
-        print(try RolloutBenchmark(checkpoint: ckpt, episodes: episodes, models: try models.locate(), threads: threads.threads).report())
+        try OptionCheck.atLeast(1, ("--episodes", episodes))
+        try threads.check()
+        print(try RolloutBenchmark(checkpoint: ckpt, episodes: episodes, models: try models.locate(), threads: threads.count).report())
     }
 }

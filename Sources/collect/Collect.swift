@@ -2,14 +2,15 @@ import ArgumentParser
 import CommandLineOptions
 import Datasets
 import Environments
-import Evaluation
 import Foundation
 import SoftActorCritic
+import TerminalProgress
 
 @main
 struct Collect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make D4RL-style datasets: train the SAC behaviour agent, then roll its policies out.",
+        version: packageVersion,
         subcommands: [CollectDataset.self, TrainBehaviour.self],
         defaultSubcommand: CollectDataset.self)
 }
@@ -36,10 +37,10 @@ struct CollectDataset: ParsableCommand {
     @Option(help: "Output HDF5 file (default: datasets/<D4RL file name>, where train looks).")
     var out: String?
 
-    @Option(help: "Transitions to collect, whole episodes (medium-expert: this many of each).")
+    @Option(parsing: .unconditional, help: "Transitions to collect, whole episodes (medium-expert: this many of each).")
     var transitions = 1_000_000
 
-    @Option(help: "Seed of the resets and the action noise.")
+    @Option(parsing: .unconditional, help: "Seed of the resets and the action noise.")
     var seed: UInt64 = 0
 
     @Option(help: "SAC run folder holding the behaviour policies (default: checkpoints/sac-ENV).")
@@ -48,23 +49,24 @@ struct CollectDataset: ParsableCommand {
     @OptionGroup var models: ModelsOption
     @OptionGroup var threads: ThreadsOption
 
-    func validate() throws {
-        guard transitions >= 1 else { throw ValidationError("--transitions must be at least 1 (got \(transitions))") }
+    func checkOptions() throws {
+        try OptionCheck.atLeast(1, ("--transitions", transitions))
+        try threads.check()
         guard BehaviourDatasets.levels.contains(level) else {
             throw ValidationError("unknown --level '\(level)'; the levels are \(BehaviourDatasets.levels.joined(separator: ", "))")
         }
     }
 
     func run() throws {
+        try checkOptions()
         let environment = try environmentID(env)
         var datasets = BehaviourDatasets(environment: environment, models: try models.locate(), runFolder: sacRun)
-        datasets.collector.threads = threads.threads
+        datasets.collector.threads = threads.count
         let task = try D4RLTask.named("\(environment.rawValue)-\(level)-v2")
         let path = out ?? OfflineTrainingSetup.defaultDatasetPath(for: task)
         let line = ProgressLine()
         let dataset = try datasets.make(level: level, transitions: transitions, seed: seed) { state in
-            line.update("\(state.transitions)/\(state.target) transitions · \(state.episodes) episodes · "
-                + String(format: "%.0f", Double(state.transitions) / max(line.elapsedSeconds, 1e-9)) + " steps/s")
+            line.update(state.line(elapsedSeconds: line.elapsedSeconds))
         }
         line.finish()
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
@@ -93,21 +95,27 @@ struct TrainBehaviour: ParsableCommand {
     @Option(name: .customLong("run"), help: "Run folder (default: checkpoints/sac-ENV).")
     var runFolder: String?
 
-    @Option(help: "Environment steps of the whole run.")
+    @Option(parsing: .unconditional, help: "Environment steps of the whole run.")
     var steps = 1_000_000
 
-    @Option(help: "Stop this process after this many steps of the run (it resumes later).")
+    @Option(parsing: .unconditional, help: "Stop this process after this many steps of the run (it resumes later).")
     var until: Int?
 
-    @Option(help: "Normalized score at which the medium policy is kept.")
+    @Option(parsing: .unconditional, help: "Normalized score at which the medium policy is kept.")
     var mediumScore = 40.0
 
-    @Option(help: "Seed of the weights, minibatches, noise and resets.")
+    @Option(parsing: .unconditional, help: "Seed of the weights, minibatches, noise and resets.")
     var seed: UInt64 = 0
 
     @OptionGroup var models: ModelsOption
 
+    func checkOptions() throws {
+        try OptionCheck.atLeast(1, ("--steps", steps), ("--until", until))
+        guard mediumScore.isFinite else { throw ValidationError("--medium-score must be a number (got \(mediumScore))") }
+    }
+
     func run() throws {
+        try checkOptions()
         let environment = try environmentID(env)
         var config = SACConfig()
         config.totalSteps = steps

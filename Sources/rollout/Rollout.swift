@@ -3,6 +3,7 @@ import CommandLineOptions
 import Environments
 import Evaluation
 import Foundation
+import TerminalProgress
 import Viewer
 
 @main
@@ -20,12 +21,13 @@ struct Rollout: ParsableCommand {
                       rollout --task hopper-medium-v2 --policy random --episodes 10
                       rollout --ckpt run7 --viewer
                       rollout --ckpt run7 --episodes 1 --record hopper.mp4
-            """)
+            """,
+        version: packageVersion)
 
-    @Option(help: "Diffusion-QL checkpoint: a run name under checkpoints/, a run folder, or one checkpoint file.")
+    @Option(help: "Diffusion-QL checkpoint: the name of a run in a checkpoints/ folder (this checkout's, or the working directory's), a run folder, or one checkpoint file.")
     var ckpt: String?
 
-    @Option(help: "Epoch of the run's checkpoint to evaluate (default: the newest).")
+    @Option(parsing: .unconditional, help: "Epoch of the run's checkpoint to evaluate (default: the newest).")
     var epoch: Int?
 
     @Option(help: "D4RL task name, e.g. hopper-medium-v2 (default: the checkpoint's own task).")
@@ -40,16 +42,16 @@ struct Rollout: ParsableCommand {
     @Option(help: "Model selection over the run's checkpoints: online (evaluate every one, take the best), offline (the one the L_d log picks), or both.")
     var select: RunSelection.Mode?
 
-    @Option(help: "Rank of offline selection, 0 = lowest mean L_d (default: the task preset's top_k).")
+    @Option(parsing: .unconditional, help: "Rank of offline selection, 0 = lowest mean L_d (default: the task preset's top_k).")
     var topK: Int?
 
-    @Option(help: "Exit with a failure when the mean normalized score (of the selected checkpoint) is below this.")
+    @Option(parsing: .unconditional, help: "Exit with a failure when the mean normalized score (of the selected checkpoint) is below this.")
     var minScore: Double?
 
-    @Option(help: "Number of episodes.")
+    @Option(parsing: .unconditional, help: "Number of episodes.")
     var episodes = 10
 
-    @Option(help: "Seed of the environments' reset noise and of the policy's sampling.")
+    @Option(parsing: .unconditional, help: "Seed of the environments' reset noise and of the policy's sampling.")
     var seed: UInt64 = 0
 
     @OptionGroup var threads: ThreadsOption
@@ -70,18 +72,21 @@ struct Rollout: ParsableCommand {
     @Option(help: "Size of recorded frames, WIDTHxHEIGHT.")
     var size = FrameSize(width: 640, height: 480)
 
-    @Option(help: "Recorded frames per second of simulated time (the video plays at real time).")
+    @Option(parsing: .unconditional, help: "Recorded frames per second of simulated time (the video plays at real time).")
     var fps = 30
 
-    @Option(help: "Close the viewer, or end the recording, after this many frames.")
+    @Option(parsing: .unconditional, help: "Close the viewer, or end the recording, after this many frames.")
     var maxFrames: Int?
 
     enum PolicyKind: String, ExpressibleByArgument, CaseIterable {
         case random
     }
 
-    func validate() throws {
-        guard episodes > 0 else { throw ValidationError("--episodes must be at least 1 (got \(episodes))") }
+    func checkOptions() throws {
+        try OptionCheck.atLeast(1, ("--episodes", episodes), ("--fps", fps), ("--max-frames", maxFrames))
+        try OptionCheck.atLeast(0, ("--epoch", epoch), ("--top-k", topK))
+        try threads.check()
+        if let minScore, minScore.isNaN { throw ValidationError("--min-score must be a number (got nan)") }
         guard (ckpt == nil) != (policy == nil) else { throw ValidationError("give either --ckpt or --policy") }
         if policy != nil && task == nil { throw ValidationError("--policy needs --task") }
         if select != nil && epoch != nil { throw ValidationError("--select chooses the epoch; leave out --epoch") }
@@ -89,11 +94,11 @@ struct Rollout: ParsableCommand {
         let outputs = [viewer ? "--viewer" : nil, record.map { _ in "--record" }, frames.map { _ in "--frames" }].compactMap { $0 }
         if outputs.count > 1 { throw ValidationError("choose one of \(outputs.joined(separator: ", "))") }
         if !outputs.isEmpty && select != nil { throw ValidationError("\(outputs[0]) plays one checkpoint; leave out --select") }
-        if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be at least 1 (got \(maxFrames))") }
         if maxFrames != nil && outputs.isEmpty { throw ValidationError("--max-frames belongs to --viewer, --record or --frames") }
     }
 
     func run() throws {
+        try checkOptions()
         let models = try self.models.locate()
         if let select, let ckpt {
             try selectCheckpoint(select, run: ckpt, models: models)
@@ -122,20 +127,19 @@ struct Rollout: ParsableCommand {
     private func makePolicy(models: ModelDirectory) throws -> (any BatchPolicy, D4RLTask) {
         if let ckpt {
             let (policy, task) = try CheckpointPolicy.load(
-                try CheckpointLocation(ckpt, epoch: epoch), taskOverride: task, episodes: episodes, seed: seed,
-                rule: deterministic ? .argmax : .softmax, models: models)
+                try CheckpointLocation(ckpt, epoch: epoch), taskOverride: task, rule: deterministic ? .argmax : .softmax)
             for note in policy.notes { print("note: \(note)") }
             return (policy, task)
         }
         let task = try D4RLTask.named(self.task!)
         let actionSpace = try task.environment.makeEnvironment(models: models).actionSpace
-        return (RandomPolicy(actionSpace: actionSpace, episodes: episodes, seed: seed), task)
+        return (RandomPolicy(actionSpace: actionSpace), task)
     }
 
     /// Evaluates the episodes, then replays them in the viewer or into a recording; reports the
     /// episodes that finished playing.
     private func play(_ policy: some BatchPolicy, task: D4RLTask, models: ModelDirectory) throws -> EvaluationReport {
-        let evaluator = Evaluator(task: task, models: models, threads: threads.threads)
+        let evaluator = Evaluator(task: task, models: models, threads: threads.count)
         let evaluation = try withProgress { try evaluator.record(policy, episodes: episodes, seed: seed, progress: $0) }
         let player = EpisodePlayer(task: task, environment: try task.environment.makeEnvironment(models: models),
                                    evaluation: evaluation)
@@ -162,7 +166,7 @@ struct Rollout: ParsableCommand {
         let progress = ProgressLine()
         let selection = try RunSelection.run(
             folder, mode: mode, topK: topK, taskOverride: task, episodes: episodes, seed: seed,
-            rule: deterministic ? .argmax : .softmax, models: models, threads: threads.threads) { epoch, state in
+            rule: deterministic ? .argmax : .softmax, models: models, threads: threads.count) { epoch, state in
             progress.update("epoch \(epoch) · " + state.line(elapsedSeconds: progress.elapsedSeconds))
         }
         progress.finish()
@@ -181,7 +185,7 @@ struct Rollout: ParsableCommand {
     }
 
     private func evaluate(_ policy: some BatchPolicy, task: D4RLTask, models: ModelDirectory) throws -> EvaluationReport {
-        let evaluator = Evaluator(task: task, models: models, threads: threads.threads)
+        let evaluator = Evaluator(task: task, models: models, threads: threads.count)
         return try withProgress { try evaluator.evaluate(policy, episodes: episodes, seed: seed, progress: $0) }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import GradientCheck
 import NeuralNet
 import Parallel
+import RLCore
 import SeededRandom
 import Testing
 

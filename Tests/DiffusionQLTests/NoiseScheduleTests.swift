@@ -1,5 +1,5 @@
-import Foundation
 import DiffusionQL
+import Foundation
 import Testing
 
 /// The schedule against the numbers the spec gives for the reference's vp schedule with N = 5.

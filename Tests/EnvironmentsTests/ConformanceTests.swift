@@ -2,8 +2,9 @@ import Environments
 import Foundation
 import Testing
 
-/// Replays the reference trajectories (MuJoCo 2.2.2 on the benchmark's own model files) from the
-/// noise-free initial state and compares every observation, reward and the termination step.
+/// Replays the reference trajectories (MuJoCo 2.2.2 on the benchmark's own model files, kept in
+/// `Fixtures/locomotion_trajectories.json`) from the noise-free initial state and compares every
+/// observation, reward and the termination step.
 @Suite struct ConformanceTests {
     struct Step: Decodable {
         let t: Int
@@ -14,7 +15,8 @@ import Testing
     }
 
     static func reference(_ name: String) throws -> [Step] {
-        let url = try SharedFixtures.file("conformance/locomotion_trajectories.json")
+        let url = try #require(Bundle.module.url(forResource: "locomotion_trajectories", withExtension: "json",
+                                                 subdirectory: "Fixtures"), "the fixture is a resource of this test target")
         let all = try JSONDecoder().decode([String: ReferenceEntry].self, from: Data(contentsOf: url))
         guard case let .trajectory(steps)? = all[name] else {
             Issue.record("no trajectory named \(name) in \(url.path)")

@@ -30,7 +30,7 @@ import Testing
     func report(episodes: Int, seed: UInt64, threads: Int, rule: ActionSelector.Rule = .softmax,
                 task: String? = nil) throws -> EvaluationReport {
         let (policy, task) = try CheckpointPolicy.load(try CheckpointLocation(folder.path), taskOverride: task,
-                                                       episodes: episodes, seed: seed, rule: rule, models: models)
+                                                       rule: rule)
         return try Evaluator(task: task, models: models, threads: threads).evaluate(policy, episodes: episodes, seed: seed)
     }
 
@@ -42,7 +42,8 @@ import Testing
             try CheckpointLocation(folder.path, epoch: 7)
         }
         let missing = try #require(throws: CheckpointLocationError.self) { try CheckpointLocation("no-such-run-\(UUID())") }
-        #expect(missing.description.contains("not a run under checkpoints/"))
+        // The error names each checkpoints/ folder searched (the checkout's, with run7) and its runs.
+        #expect(missing.description.contains("/checkpoints (runs: ") && missing.description.contains("run7"), "\(missing)")
     }
 
     /// The numbers do not depend on the thread count. Each episode has its own random stream, so with

@@ -13,7 +13,7 @@ import Testing
     func randomReport(_ taskName: String, episodes: Int, seed: UInt64, threads: Int) throws -> EvaluationReport {
         let task = try D4RLTask.named(taskName)
         let actionSpace = try task.environment.makeEnvironment(models: models).actionSpace
-        let policy = RandomPolicy(actionSpace: actionSpace, episodes: episodes, seed: seed)
+        let policy = RandomPolicy(actionSpace: actionSpace)
         return try Evaluator(task: task, models: models, threads: threads).evaluate(policy, episodes: episodes, seed: seed)
     }
 

@@ -12,8 +12,7 @@ import Testing
         let models = try ModelDirectory.locate()
         let episodes = 3
         let (policy, task) = try CheckpointPolicy.load(
-            try CheckpointLocation(record.checkpoint), taskOverride: nil, episodes: episodes, seed: record.seed,
-            rule: .softmax, models: models)
+            try CheckpointLocation(record.checkpoint), taskOverride: nil, rule: .softmax)
         let report = try Evaluator(task: task, models: models, threads: 2).evaluate(policy, episodes: episodes, seed: record.seed)
 
         // The same seeds give the record's first three episodes up to the last bits of the matrix

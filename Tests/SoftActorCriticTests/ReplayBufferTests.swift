@@ -1,4 +1,4 @@
-import DiffusionQL
+import RLCore
 import SeededRandom
 import SoftActorCritic
 import Testing

@@ -1,6 +1,6 @@
-import DiffusionQL
 import Foundation
 import NeuralNet
+import RLCore
 import SeededRandom
 import SoftActorCritic
 import Testing

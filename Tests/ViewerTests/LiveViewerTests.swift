@@ -107,7 +107,7 @@ struct LiveViewerTests {
         let task = try D4RLTask.named("hopper-medium-v2")
         let environment = try task.environment.makeEnvironment(models: try ModelDirectory.locate())
         let headless = try Evaluator(task: task, models: try ModelDirectory.locate(), threads: 2).evaluate(
-            RandomPolicy(actionSpace: environment.actionSpace, episodes: 3, seed: 4), episodes: 3, seed: 4)
+            RandomPolicy(actionSpace: environment.actionSpace), episodes: 3, seed: 4)
         #expect(viewer.player.finished == headless.episodes)
         withExtendedLifetime(display) {}
     }

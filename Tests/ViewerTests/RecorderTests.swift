@@ -105,7 +105,7 @@ struct EpisodePlayerTests {
         let models = try ModelDirectory.locate()
         let actionSpace = try task.environment.makeEnvironment(models: models).actionSpace
         let headless = try Evaluator(task: task, models: models, threads: 1).evaluate(
-            RandomPolicy(actionSpace: actionSpace, episodes: 3, seed: 9), episodes: 3, seed: 9)
+            RandomPolicy(actionSpace: actionSpace), episodes: 3, seed: 9)
         #expect(player.finished == headless.episodes)
         #expect(player.report.meanNormalizedScore == headless.meanNormalizedScore)
     }
@@ -115,8 +115,7 @@ struct EpisodePlayerTests {
     @Test("replays run7's batched evaluation to the same returns")
     func replaysACheckpointsEvaluation() throws {
         let models = try ModelDirectory.locate()
-        let (policy, task) = try CheckpointPolicy.load(try CheckpointLocation("run7"), taskOverride: nil, episodes: 4,
-                                                       seed: 0, rule: .softmax, models: models)
+        let (policy, task) = try CheckpointPolicy.load(try CheckpointLocation("run7"), taskOverride: nil, rule: .softmax)
         let evaluation = try Evaluator(task: task, models: models, threads: 2).record(policy, episodes: 4, seed: 0)
         #expect(evaluation.actions.map(\.count) == evaluation.report.episodes.map { 3 * $0.length })
         let player = EpisodePlayer(task: task, environment: try task.environment.makeEnvironment(models: models),

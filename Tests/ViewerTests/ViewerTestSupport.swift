@@ -8,7 +8,7 @@ func randomHopperPlayer(episodes: Int, seed: UInt64 = 0) throws -> EpisodePlayer
     let task = try D4RLTask.named("hopper-medium-v2")
     let models = try ModelDirectory.locate()
     let environment = try task.environment.makeEnvironment(models: models)
-    let policy = RandomPolicy(actionSpace: environment.actionSpace, episodes: episodes, seed: seed)
+    let policy = RandomPolicy(actionSpace: environment.actionSpace)
     let evaluation = try Evaluator(task: task, models: models, threads: 1).record(policy, episodes: episodes, seed: seed)
     return EpisodePlayer(task: task, environment: environment, evaluation: evaluation)
 }

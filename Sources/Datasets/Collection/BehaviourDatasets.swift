@@ -1,5 +1,6 @@
 import Environments
 import Foundation
+import Persistence
 import SoftActorCritic
 
 public enum BehaviourDatasetError: Error, Equatable, CustomStringConvertible {
@@ -32,9 +33,10 @@ public struct BehaviourDatasets {
         self.runFolder = runFolder ?? Self.defaultRunFolder(environment)
     }
 
-    /// Where `collect sac` trains an environment's behaviour agent and keeps its policies.
+    /// Where `collect sac` trains an environment's behaviour agent and keeps its policies: the run
+    /// `sac-<env>` where it already is, else in `checkpoints/` under the working directory.
     public static func defaultRunFolder(_ environment: EnvironmentID) -> String {
-        "checkpoints/sac-\(environment.rawValue)"
+        RunsFolder.path(ofRun: "sac-\(environment.rawValue)")
     }
 
     public func policyPath(level: String) -> String { "\(runFolder)/\(level)_policy.safetensors" }

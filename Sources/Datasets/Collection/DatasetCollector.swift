@@ -4,6 +4,7 @@ import NeuralNet
 import Parallel
 import SeededRandom
 import SoftActorCritic
+import TerminalProgress
 
 /// What acts while a dataset is collected.
 public enum Behaviour {
@@ -18,6 +19,13 @@ public struct CollectionProgress: Sendable {
     public var transitions: Int
     public var target: Int
     public var episodes: Int
+
+    /// "412000/1000000 transitions · 1034 episodes · 18.3k steps/s · 32 s left"
+    public func line(elapsedSeconds: Double) -> String {
+        let rate = Double(transitions) / elapsedSeconds
+        return "\(transitions)/\(target) transitions · \(episodes) episodes · " + ProgressFormat.rate(rate, unit: "steps")
+            + " · " + ProgressFormat.timeLeft(remaining: Double(max(target - transitions, 0)), perSecond: rate)
+    }
 }
 
 /// Rolls a behaviour out in many copies of an environment at once and keeps whole episodes, in the
@@ -44,7 +52,7 @@ public struct DatasetCollector {
         let vector = try VectorEnvironment(environment, count: copies, threads: threads, models: models)
         let spec = environment.locomotionSpec
         let observationWidth = vector.observationDimension, actionWidth = vector.actionDimension
-        var generators = (0..<copies).map { SeededGenerator(seeds: seed, UInt64($0)) }
+        var generators = (0..<copies).map { SeededGenerator(.collection, seed: seed, index: $0) }
         let episodeBuffer = ReplayBuffer(capacity: spec.maxEpisodeSteps, observationDimension: observationWidth,
                                          actionDimension: actionWidth, qposDimension: spec.nq, qvelDimension: spec.nv)
         var running = Array(repeating: episodeBuffer, count: copies)

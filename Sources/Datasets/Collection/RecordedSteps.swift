@@ -1,3 +1,4 @@
+import Environments
 import SoftActorCritic
 
 extension D4RLDataset {
@@ -35,5 +36,19 @@ extension D4RLDataset {
             }
         }
         return joined
+    }
+}
+
+extension SACRun {
+    /// A SAC run whose medium-replay data (the replay buffer at the medium policy) is written as a D4RL
+    /// file, the way `collect sac` keeps it.
+    public convenience init(folder: String, environment: EnvironmentID, config: SACConfig, models: ModelDirectory) throws {
+        try self.init(folder: folder, environment: environment, config: config, models: models) { replay, metadata, path in
+            let dataset = D4RLDataset(
+                steps: replay.chronological(rows: replay.count), observationDimension: replay.observationDimension,
+                actionDimension: replay.actionDimension, qposDimension: replay.qposDimension,
+                qvelDimension: replay.qvelDimension, metadata: metadata)
+            try D4RLFile.write(dataset, to: path)
+        }
     }
 }

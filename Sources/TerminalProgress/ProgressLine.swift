@@ -32,13 +32,3 @@ public final class ProgressLine {
         FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
     }
 }
-
-extension EvaluationProgress {
-    /// "step 412/1000 · 7/10 episodes running · 18.3k env-steps/s · ≤ 3 s left"
-    public func line(elapsedSeconds: Double) -> String {
-        let rate = Double(environmentSteps) / max(elapsedSeconds, 1e-9)
-        let remaining = Double((maxSteps - step) * runningEpisodes) / max(rate, 1e-9)
-        return "step \(step)/\(maxSteps) · \(runningEpisodes)/\(episodes) episodes running · "
-            + "\(String(format: "%.1f", rate / 1000))k env-steps/s · ≤ \(Int(remaining.rounded(.up))) s left"
-    }
-}

@@ -1,10 +1,9 @@
-import AtomicFile
-import DiffusionQL
 import Environments
 import Foundation
 import NeuralNet
+import Persistence
+import RLCore
 import SeededRandom
-import SoftActorCritic
 
 /// One evaluation of the SAC policy during its online training.
 public struct SACEvaluation: Codable, Sendable, Equatable {
@@ -99,18 +98,25 @@ public final class SACRun {
     public var mediumReplayPath: String { folder + "/medium_replay.hdf5" }
     public var expertPolicyPath: String { folder + "/expert_policy.safetensors" }
 
-    public init(folder: String, environment id: EnvironmentID, config: SACConfig, models: ModelDirectory) throws {
+    /// Writes the replay buffer so far, as a dataset of the medium-replay level, when the medium policy
+    /// is kept: (replay buffer, metadata naming the run, path). The dataset layer writes a D4RL file.
+    public typealias MediumReplayWriter = (ReplayBuffer, [String: String], String) throws -> Void
+    private let writeMediumReplay: MediumReplayWriter
+
+    public init(folder: String, environment id: EnvironmentID, config: SACConfig, models: ModelDirectory,
+                mediumReplayWriter: @escaping MediumReplayWriter) throws {
         self.folder = folder
+        writeMediumReplay = mediumReplayWriter
         environmentID = id
         self.config = config
         environment = try id.makeEnvironment(models: models)
         evaluationEnvironment = try id.makeEnvironment(models: models)
         let spec = id.locomotionSpec
         let observationDimension = environment.observationSpace.dimension, actionDimension = environment.actionSpace.dimension
-        var initializer = SeededGenerator(seeds: config.seed, 1)
+        var initializer = SeededGenerator(.initialization, seed: config.seed)
         agent = try SoftActorCritic(config: config, stateDimension: observationDimension, actionDimension: actionDimension,
                                     generator: &initializer)
-        generator = SeededGenerator(seeds: config.seed, 2)
+        generator = SeededGenerator(.training, seed: config.seed)
         replay = ReplayBuffer(capacity: config.replayCapacity, observationDimension: observationDimension,
                               actionDimension: actionDimension, qposDimension: spec.nq, qvelDimension: spec.nv)
         batch = TransitionBatch(rows: config.batchSize, stateDimension: observationDimension, actionDimension: actionDimension)
@@ -199,7 +205,7 @@ public final class SACRun {
     /// that evaluating never changes training. The first evaluation at the medium score keeps the
     /// policy and the replay buffer so far.
     private func evaluate() throws {
-        var evaluator = SeededGenerator(seeds: config.seed, 3, UInt64(step))
+        var evaluator = SeededGenerator(.behaviourEvaluation, seed: config.seed, index: step)
         var total = 0.0
         for _ in 0..<config.evaluationEpisodes {
             total += try episodeReturn(generator: &evaluator)
@@ -216,11 +222,7 @@ public final class SACRun {
                              to: progressPath)
         if mediumStep == nil && evaluation.normalizedScore >= config.mediumScore {
             try writePolicy(to: mediumPolicyPath)
-            let steps = replay.chronological(rows: replay.count)
-            let dataset = D4RLDataset(steps: steps, observationDimension: replay.observationDimension,
-                                      actionDimension: replay.actionDimension, qposDimension: replay.qposDimension,
-                                      qvelDimension: replay.qvelDimension, metadata: datasetMetadata(level: "medium-replay"))
-            try D4RLFile.write(dataset, to: mediumReplayPath)
+            try writeMediumReplay(replay, datasetMetadata(level: "medium-replay"), mediumReplayPath)
             mediumStep = step
         }
     }

@@ -1,6 +1,6 @@
-import DiffusionQL
 import GradientCheck
 import NeuralNet
+import RLCore
 import SeededRandom
 import Testing
 

@@ -1,0 +1,89 @@
+#include "NumericKernels.h"
+
+#include <string.h>
+
+// The results must not depend on the vector unit, so nothing may be fused into a multiply-add.
+#pragma STDC FP_CONTRACT OFF
+#pragma clang fp contract(off)
+
+// 16 lanes: one AVX-512 register, two of AVX2, four of the baseline's SSE2. The helpers that pass such
+// vectors by value are always inlined into functions of their own unit, so no call crosses the ABI
+// that -Wpsabi warns about.
+#pragma clang diagnostic ignored "-Wpsabi"
+#define LANES 16
+typedef float vfloat __attribute__((vector_size(4 * LANES)));
+typedef float unaligned_vfloat __attribute__((vector_size(4 * LANES), aligned(4), may_alias));
+typedef int vint __attribute__((vector_size(4 * LANES)));
+typedef unsigned vuint __attribute__((vector_size(4 * LANES)));
+
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
+#define VARIANT(name) name##_avx512f
+#include "ElementwiseBody.h"
+#undef VARIANT
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#define VARIANT(name) name##_avx2
+#include "ElementwiseBody.h"
+#undef VARIANT
+#pragma clang attribute pop
+#endif
+
+#define VARIANT(name) name##_baseline
+#include "ElementwiseBody.h"
+#undef VARIANT
+
+typedef enum { automatic, baseline, avx2, avx512f } vector_unit;
+
+static _Atomic vector_unit chosen_unit = automatic;
+
+static vector_unit widest_unit(void) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f")) return avx512f;
+    if (__builtin_cpu_supports("avx2")) return avx2;
+#endif
+    return baseline;
+}
+
+static vector_unit current_unit(void) {
+    vector_unit unit = chosen_unit;
+    return unit == automatic ? widest_unit() : unit;
+}
+
+static const char *unit_name(vector_unit unit) {
+    switch (unit) {
+    case avx512f: return "avx512f";
+    case avx2: return "avx2";
+    default: return "baseline";
+    }
+}
+
+int nk_use_vector_unit(const char *name) {
+    for (vector_unit unit = baseline; unit <= widest_unit(); unit++) {
+        if (strcmp(name, unit_name(unit)) == 0) {
+            chosen_unit = unit;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#if defined(__x86_64__)
+#define DISPATCH(function, ...)                                       \
+    switch (current_unit()) {                                         \
+    case avx512f: function##_avx512f(__VA_ARGS__); break;             \
+    case avx2: function##_avx2(__VA_ARGS__); break;                   \
+    default: function##_baseline(__VA_ARGS__); break;                 \
+    }
+#else
+#define DISPATCH(function, ...) function##_baseline(__VA_ARGS__);
+#endif
+
+void nk_mish(const float *x, float *y, long count) { DISPATCH(mish_all, x, y, count) }
+
+void nk_mish_backward(const float *x, float *gradient, long count) { DISPATCH(mish_backward_all, x, gradient, count) }
+
+void nk_exponential(const float *x, float *y, long count) { DISPATCH(exponential_all, x, y, count) }
+
+const char *nk_vector_unit(void) { return unit_name(current_unit()); }

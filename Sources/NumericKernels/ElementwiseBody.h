@@ -1,0 +1,97 @@
+// The kernels' bodies, included by Elementwise.c once per vector unit, with VARIANT(name) naming this
+// unit's functions and its target attribute in force. Helpers are always_inline: they then take the
+// including function's target, and debug builds, which inline nothing else, keep whole vectors.
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE vfloat VARIANT(splat)(float c) { return (vfloat){0} + c; }
+INLINE vfloat VARIANT(load)(const float *p) { return *(const unaligned_vfloat *)p; }
+INLINE void VARIANT(store)(float *p, vfloat v) { *(unaligned_vfloat *)p = v; }
+INLINE vfloat VARIANT(select)(vint mask, vfloat a, vfloat b) {
+    return (vfloat)(((vint)a & mask) | ((vint)b & ~mask));
+}
+
+/// Swift's min(x, c) and max(x, c), lane by lane: a NaN in x stays, as it does in Swift.
+INLINE vfloat VARIANT(minimum)(vfloat x, float c) {
+    vfloat y = VARIANT(splat)(c);
+    return VARIANT(select)(y < x, y, x);
+}
+INLINE vfloat VARIANT(maximum)(vfloat x, float c) {
+    vfloat y = VARIANT(splat)(c);
+    return VARIANT(select)(y >= x, y, x);
+}
+
+/// e^x: Cephes' expf. Range reduction by n = round(x / ln 2) (adding 1.5 * 2^23 rounds to the nearest
+/// integer and leaves it in the low mantissa bits), a degree-5 polynomial, then scaling by 2^n through
+/// the exponent bits.
+INLINE vfloat VARIANT(exponential)(vfloat x) {
+    x = VARIANT(minimum)(VARIANT(maximum)(x, -87.0f), 88.0f);
+    vfloat shifted = x * 1.44269504f + 12582912.0f;
+    vfloat n = shifted - 12582912.0f;
+    vfloat r = x - n * 0.693359375f + n * 2.1219444e-4f;
+    vfloat p = VARIANT(splat)(1.98756915e-4f);
+    p = p * r + 1.39819995e-3f;
+    p = p * r + 8.3334519e-3f;
+    p = p * r + 4.16657959e-2f;
+    p = p * r + 1.66666655e-1f;
+    p = p * r + 5.00000012e-1f;
+    vuint exponent = ((vuint)shifted - 0x4B400000u + 127u) << 23;
+    return (p * r * r + r + 1.0f) * (vfloat)exponent;
+}
+
+/// Mish(x) = x tanh(softplus(x)) with one exponential: with w = e^x, tanh(log(1 + w)) = n / (n + 2)
+/// where n = w(w + 2). Above x = 20 it is 1 in Float (PyTorch's softplus threshold), so x is capped there.
+INLINE vfloat VARIANT(mish)(vfloat x) {
+    vfloat w = VARIANT(exponential)(VARIANT(minimum)(x, 20.0f));
+    vfloat n = w * (w + 2.0f);
+    return x * (n / (n + 2.0f));
+}
+
+/// Mish'(x) = tanh(sp) + x (1 - tanh²(sp)) sigmoid(x) with sp = softplus(x); writing
+/// 1 - tanh²(sp) = 4(n + 1) / (n + 2)² keeps its precision where tanh(sp) is near 1.
+INLINE vfloat VARIANT(mish_derivative)(vfloat x) {
+    vfloat w = VARIANT(exponential)(VARIANT(minimum)(x, 20.0f));
+    vfloat n = w * (w + 2.0f), d = n + 2.0f;
+    return n / d + x * (4.0f * (n + 1.0f) / (d * d)) * (w / (1.0f + w));
+}
+
+/// The last count % LANES elements of x, padded with zeros to a whole vector, so that they go through
+/// the same vector code as the rest.
+INLINE vfloat VARIANT(load_tail)(const float *x, long count) {
+    float lanes[LANES] = {0};
+    for (long i = 0; i < count; i++) lanes[i] = x[i];
+    return VARIANT(load)(lanes);
+}
+
+INLINE void VARIANT(store_tail)(float *y, vfloat v, long count) {
+    float lanes[LANES];
+    VARIANT(store)(lanes, v);
+    for (long i = 0; i < count; i++) y[i] = lanes[i];
+}
+
+static void VARIANT(mish_all)(const float *x, float *y, long count) {
+    long whole = count / LANES * LANES;
+    for (long i = 0; i < whole; i += LANES) VARIANT(store)(y + i, VARIANT(mish)(VARIANT(load)(x + i)));
+    if (whole < count)
+        VARIANT(store_tail)(y + whole, VARIANT(mish)(VARIANT(load_tail)(x + whole, count - whole)), count - whole);
+}
+
+static void VARIANT(exponential_all)(const float *x, float *y, long count) {
+    long whole = count / LANES * LANES;
+    for (long i = 0; i < whole; i += LANES) VARIANT(store)(y + i, VARIANT(exponential)(VARIANT(load)(x + i)));
+    if (whole < count)
+        VARIANT(store_tail)(y + whole, VARIANT(exponential)(VARIANT(load_tail)(x + whole, count - whole)), count - whole);
+}
+
+static void VARIANT(mish_backward_all)(const float *x, float *gradient, long count) {
+    long whole = count / LANES * LANES;
+    for (long i = 0; i < whole; i += LANES)
+        VARIANT(store)(gradient + i, VARIANT(load)(gradient + i) * VARIANT(mish_derivative)(VARIANT(load)(x + i)));
+    if (whole < count) {
+        long rest = count - whole;
+        vfloat product = VARIANT(load_tail)(gradient + whole, rest) * VARIANT(mish_derivative)(VARIANT(load_tail)(x + whole, rest));
+        VARIANT(store_tail)(gradient + whole, product, rest);
+    }
+}
+
+#undef INLINE

@@ -1,0 +1,83 @@
+@testable import NeuralNet
+import NumericKernels
+import SeededRandom
+import Testing
+
+/// The C kernels against the formulas written out in Swift, one value at a time: every vector unit
+/// this CPU has must give the bits of the scalar formula, so that a number never depends on the machine.
+@Suite(.serialized) struct ElementwiseKernelTests {
+    /// Swift's Mish before the kernels: the same operations in the same order.
+    enum Reference {
+        static func exponential(_ x: Float) -> Float {
+            let x = min(max(x, -87), 88)
+            let shifted = x * 1.442_695_04 + 12_582_912
+            let n = shifted - 12_582_912
+            let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+            var p: Float = 1.987_569_15e-4
+            p = p * r + 1.398_199_95e-3
+            p = p * r + 8.333_451_9e-3
+            p = p * r + 4.166_579_59e-2
+            p = p * r + 1.666_666_55e-1
+            p = p * r + 5.000_000_12e-1
+            let powerOfTwo = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23)
+            return (p * r * r + r + 1) * powerOfTwo
+        }
+
+        static func mish(_ x: Float) -> Float {
+            let w = exponential(min(x, 20))
+            let n = w * (w + 2)
+            return x * (n / (n + 2))
+        }
+
+        static func mishDerivative(_ x: Float) -> Float {
+            let w = exponential(min(x, 20))
+            let n = w * (w + 2), d = n + 2
+            return n / d + x * (4 * (n + 1) / (d * d)) * (w / (1 + w))
+        }
+    }
+
+    /// A sweep over the range activations take, the special values, and random bit patterns; an odd
+    /// count, so that the tails of the vector loops are exercised too.
+    static let inputs: [Float] = {
+        var values = Array(stride(from: Float(-100), through: 100, by: 0.0071))
+        values += [0, -0, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, -.leastNormalMagnitude, .greatestFiniteMagnitude,
+                   -87, 88, 20, -20, 87.9, -86.9, 19.999]
+        var generator = SeededGenerator(seed: 3)
+        values += (0..<20_001).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: generator.next())) }
+        return values
+    }()
+
+    static func sameBits(_ a: Float, _ b: Float) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
+
+    static let units = ["baseline", "avx2", "avx512f"]
+
+    @Test func everyVectorUnitGivesTheScalarFormulasBits() {
+        let widest = String(cString: nk_vector_unit())
+        defer { _ = nk_use_vector_unit(widest) }
+        let x = Self.inputs
+        var tested: [String] = []
+        for unit in Self.units where nk_use_vector_unit(unit) == 1 {
+            tested.append(unit)
+            var y = [Float](repeating: 0, count: x.count), e = y, inPlace = x
+            var gradient = x.indices.map { Float($0 % 7) - 3 }
+            nk_mish(x, &y, x.count)
+            nk_mish(inPlace, &inPlace, inPlace.count)
+            nk_exponential(x, &e, x.count)
+            let incoming = gradient
+            nk_mish_backward(x, &gradient, x.count)
+            for i in x.indices {
+                #expect(Self.sameBits(y[i], Reference.mish(x[i])), "\(unit): mish(\(x[i])) = \(y[i])")
+                #expect(Self.sameBits(inPlace[i], y[i]), "\(unit): mish in place of \(x[i])")
+                #expect(Self.sameBits(e[i], Reference.exponential(x[i])), "\(unit): exp(\(x[i])) = \(e[i])")
+                #expect(Self.sameBits(gradient[i], incoming[i] * Reference.mishDerivative(x[i])), "\(unit): mish'(\(x[i]))")
+            }
+        }
+        #expect(tested.first == "baseline" && tested.last == widest, "units tested: \(tested)")
+    }
+
+    @Test func unknownUnitsAreRefused() {
+        let before = String(cString: nk_vector_unit())
+        #expect(nk_use_vector_unit("sse9") == 0)
+        #expect(String(cString: nk_vector_unit()) == before)
+    }
+}
