@@ -91,14 +91,13 @@ public struct BanditExperiment: Sendable {
     /// Trains a policy with `eta` on the data and returns `samples` actions drawn from it.
     /// `progress` receives the fraction of training done.
     public func trainAndSample(eta: Float, data: Transitions, progress: ((Double) -> Void)? = nil) throws -> [SIMD2<Float>] {
-        // Products of 100 × 128 matrices are too small to split: a second BLAS thread only adds
-        // synchronisation (measured: no faster on 2 cores, and far slower when the cores are busy).
-        // One thread also makes the results the same on every machine.
-        BLAS.threads = 1
         let trainer = try Trainer(config: config(eta: eta))
         let total = epochs * stepsPerEpoch
         for step in 0..<total {
-            try trainer.step(on: data)
+            // Products of 100 × 128 matrices are too small to split: a second BLAS thread only adds
+            // synchronisation (measured: no faster on 2 cores, and far slower when the cores are busy).
+            // One thread also makes the results the same on every machine.
+            try BLAS.withThreads(1) { _ = try trainer.step(on: data) }
             if step % 100 == 99 { progress?(Double(step + 1) / Double(total)) }
         }
         var generator = SeededGenerator(.banditSamples, seed: seed)
@@ -107,7 +106,7 @@ public struct BanditExperiment: Sendable {
         var buffer = [Float](repeating: 0, count: chunk * 2)
         let states = [Float](repeating: 0, count: chunk * 2)
         while actions.count < samples {
-            trainer.actor.sample(states: states, rows: chunk, generator: &generator, into: &buffer)
+            BLAS.withThreads(1) { trainer.actor.sample(states: states, rows: chunk, generator: &generator, into: &buffer) }
             for row in 0..<min(chunk, samples - actions.count) { actions.append([buffer[2 * row], buffer[2 * row + 1]]) }
         }
         return actions
@@ -116,39 +115,61 @@ public struct BanditExperiment: Sendable {
 
 /// Where a set of 2-D actions lies relative to the bandit's corners.
 public struct CornerFractions: Sendable, Equatable {
-    /// Fraction of the actions within `cornerRadius` of each mode, in `BanditExperiment.modes` order.
+    /// Fraction of the actions within `cornerRadius` of each mode, in `BanditExperiment.modes` order:
+    /// how closely a policy reproduces the modes.
     public let perMode: [Double]
+    /// Fraction of the actions nearer each mode than any other, in `BanditExperiment.modes` order: which
+    /// mode a policy chose, whether or not it lands within the radius (Diffusion-QL's samples often sit
+    /// at the edge of the action box beyond the best corner, where its critic extrapolates higher values).
+    public let nearest: [Double]
     /// Fraction within `cornerRadius` of any corner.
     public var onAnyCorner: Double { perMode.reduce(0, +) }
 
     public init(_ actions: [SIMD2<Float>]) {
-        perMode = BanditExperiment.modes.map { mode in
-            let near = actions.filter { action in
-                let d = action - mode.center
-                return (d * d).sum() <= BanditExperiment.cornerRadius * BanditExperiment.cornerRadius
-            }
-            return Double(near.count) / Double(max(actions.count, 1))
+        let modes = BanditExperiment.modes
+        let count = Double(max(actions.count, 1))
+        func distanceSquared(_ action: SIMD2<Float>, _ mode: BanditExperiment.Mode) -> Float {
+            let d = action - mode.center
+            return (d * d).sum()
         }
+        perMode = modes.map { mode in
+            let radius = BanditExperiment.cornerRadius
+            return Double(actions.count { distanceSquared($0, mode) <= radius * radius }) / count
+        }
+        var nearestCounts = [Int](repeating: 0, count: modes.count)
+        for action in actions {
+            nearestCounts[modes.indices.min { distanceSquared(action, modes[$0]) < distanceSquared(action, modes[$1]) }!] += 1
+        }
+        nearest = nearestCounts.map { Double($0) / count }
     }
 
-    /// Fraction on the best corner.
-    public var onBestCorner: Double {
-        perMode[BanditExperiment.modes.firstIndex { $0.center == BanditExperiment.bestMode.center }!]
+    private static var bestIndex: Int {
+        BanditExperiment.modes.firstIndex { $0.center == BanditExperiment.bestMode.center }!
     }
+
+    /// Fraction within `cornerRadius` of the best corner.
+    public var onBestCorner: Double { perMode[Self.bestIndex] }
+
+    /// Fraction nearer the best corner than any other.
+    public var nearestTheBestCorner: Double { nearest[Self.bestIndex] }
 }
 
 extension CornerFractions {
-    /// The share of each panel's actions on each corner, as a text table.
+    /// Each panel's shares within the radius of each corner, on any corner, and nearest the best one,
+    /// as a text table.
     public static func table(_ panels: [(title: String, actions: [SIMD2<Float>])]) -> String {
         let corners = BanditExperiment.modes.map { "(\($0.center.x), \($0.center.y)) r=\($0.rewardMean)" }
-        var lines = ["share of samples within \(BanditExperiment.cornerRadius) of each corner",
-                     "".padding(toLength: 14, withPad: " ", startingAt: 0)
-                        + corners.map { $0.padding(toLength: 21, withPad: " ", startingAt: 0) }.joined() + "any corner"]
+        let best = BanditExperiment.bestMode.center
+        func column(_ text: String) -> String { text.padding(toLength: 21, withPad: " ", startingAt: 0) }
+        func percent(_ share: Double) -> String { String(format: "%5.1f%%", 100 * share) }
+        var lines = ["share of samples within \(BanditExperiment.cornerRadius) of each corner, and nearest the best one",
+                     "".padding(toLength: 14, withPad: " ", startingAt: 0) + corners.map(column).joined()
+                        + column("any corner") + "nearest (\(best.x), \(best.y))"]
         for panel in panels {
             let fractions = CornerFractions(panel.actions)
             lines.append(panel.title.padding(toLength: 14, withPad: " ", startingAt: 0)
-                + fractions.perMode.map { String(format: "%5.1f%%", 100 * $0).padding(toLength: 21, withPad: " ", startingAt: 0) }.joined()
-                + String(format: "%5.1f%%", 100 * fractions.onAnyCorner))
+                + fractions.perMode.map { column(percent($0)) }.joined() + column(percent(fractions.onAnyCorner))
+                + percent(fractions.nearestTheBestCorner))
         }
         return lines.joined(separator: "\n")
     }

@@ -101,7 +101,7 @@ public final class ActionSelector {
             self.scoreCandidates(lane: self.lanes[part], first: part * partRows,
                                  count: min(partRows, total - part * partRows), total: total)
         }
-        BLAS.singleThreaded {
+        BLAS.withThreads(1) {
             if let pool { pool.forEach(parts, scorePart) } else { (0..<parts).forEach(scorePart) }
         }
         let actionWidth = actor.actionDimension

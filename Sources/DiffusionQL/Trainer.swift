@@ -116,8 +116,14 @@ public final class Trainer {
 
     /// One gradient step of Algorithm 1 on a minibatch drawn from `data`. Throws when a loss is not
     /// finite, before the update that loss would drive; the trainer is then not fit to be saved.
+    /// The step's products run in a BLAS region, at the default thread count unless the caller opened
+    /// a region of its own.
     @discardableResult
     public func step(on data: Transitions) throws -> StepLosses {
+        try BLAS.atDefaultThreads { try gradientStep(on: data) }
+    }
+
+    private func gradientStep(on data: Transitions) throws -> StepLosses {
         precondition(data.stateDimension == config.stateDimension && data.actionDimension == config.actionDimension,
                      "dataset of other dimensions than the run")
         data.sample(into: batch, generator: &generator)

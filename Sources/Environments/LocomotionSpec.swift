@@ -1,5 +1,5 @@
 /// Everything that distinguishes hopper, walker2d and halfcheetah (Gym MuJoCo v2/v3, as D4RL uses
-/// them). The numbers are the benchmark's; see `../shared/spec/environments.md`.
+/// them). The numbers are the benchmark's, and the conformance tests hold the environments to them.
 public struct LocomotionSpec: Sendable, Equatable {
     /// Short name, as in D4RL task names.
     public let name: String

@@ -179,6 +179,10 @@ public final class SoftActorCritic {
     /// One gradient step on `batch` (batchSize rows); `generator` draws the reparameterization noise.
     @discardableResult
     public func update(on batch: TransitionBatch, generator: inout SeededGenerator) throws -> SACLosses {
+        try BLAS.atDefaultThreads { try gradientStep(on: batch, generator: &generator) }
+    }
+
+    private func gradientStep(on batch: TransitionBatch, generator: inout SeededGenerator) throws -> SACLosses {
         let rows = config.batchSize, width = actionDimension, scale = 1 / Float(rows)
         precondition(batch.rows == rows, "a batch of \(batch.rows) rows for a batch size of \(rows)")
         let alpha = self.alpha

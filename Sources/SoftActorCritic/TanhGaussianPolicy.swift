@@ -46,10 +46,11 @@ public final class TanhGaussianPolicy {
 
     /// Samples a = tanh(μ + σ ε) for `rows` states, with ε the caller's standard normals (rows × A),
     /// and writes the actions (rows × A) and log π(a | s) (rows), the density of a itself:
-    /// Σ_k [log N(u_k; μ_k, σ_k) − log(1 − a_k² + ε)]. Keeps what `backward` needs.
+    /// Σ_k [log N(u_k; μ_k, σ_k) − log(1 − a_k² + ε)]. Keeps what `backward` needs. The products run
+    /// in a BLAS region (the caller's, else one at the default thread count).
     public func sample(states: UnsafePointer<Float>, rows: Int, noise standardNormals: UnsafePointer<Float>,
                        actions: UnsafeMutablePointer<Float>, logProbabilities: UnsafeMutablePointer<Float>) {
-        let output = network.forward(states, rows: rows, tape: tape, parameters: parameters)
+        let output = BLAS.atDefaultThreads { network.forward(states, rows: rows, tape: tape, parameters: parameters) }
         let width = actionDimension
         noise.pointer.update(from: standardNormals, count: rows * width)
         for row in 0..<rows {

@@ -56,7 +56,7 @@ struct Train: ParsableCommand {
         try OptionCheck.atLeast(1, ("--repeats", repeats))
         let benchmark = TrainingBenchmark(repeats: repeats)
         let figures = [try benchmark.trainStep(maxQBackup: false), try benchmark.trainStep(maxQBackup: true)]
-        print(TrainingBenchmark.report(figures, sgemm: TrainingBenchmark.sgemmGFLOPS(), threads: BLAS.threads))
+        print(TrainingBenchmark.report(figures, sgemm: TrainingBenchmark.sgemmGFLOPS(), threads: BLAS.defaultThreads))
     }
 }
 
@@ -87,8 +87,8 @@ struct Act: ParsableCommand {
         let benchmark = TrainingBenchmark(repeats: repeats)
         let figures = try stateCounts.map { try benchmark.act(states: $0!, threads: threads.count) }
         // The ceiling on as many cores as the acting calls had.
-        BLAS.threads = threads.count
-        print(TrainingBenchmark.report(figures, sgemm: TrainingBenchmark.sgemmGFLOPS(), threads: BLAS.threads))
+        let sgemm = BLAS.withThreads(threads.count) { TrainingBenchmark.sgemmGFLOPS() }
+        print(TrainingBenchmark.report(figures, sgemm: sgemm, threads: threads.count))
     }
 }
 

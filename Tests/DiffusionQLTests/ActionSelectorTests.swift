@@ -93,12 +93,12 @@ import Testing
         }
         let input = GradientCheck.randomValues(states * 11, seed: 5)
         func act(pool: WorkerPool?, blasThreads: Int) -> ([Float], [String]) {
-            BLAS.threads = blasThreads
-            defer { BLAS.threads = ProcessInfo.processInfo.activeProcessorCount }
-            var generators = (0..<states).map { SeededGenerator(seeds: 3, UInt64($0)) }
-            var actions = [Float](repeating: 0, count: states * 3)
-            for _ in 0..<3 { selector.selectActions(states: input, rows: states, generators: &generators, into: &actions, on: pool) }
-            return (actions, generators.map(\.snapshot))
+            BLAS.withThreads(blasThreads) {
+                var generators = (0..<states).map { SeededGenerator(seeds: 3, UInt64($0)) }
+                var actions = [Float](repeating: 0, count: states * 3)
+                for _ in 0..<3 { selector.selectActions(states: input, rows: states, generators: &generators, into: &actions, on: pool) }
+                return (actions, generators.map(\.snapshot))
+            }
         }
         let reference = act(pool: nil, blasThreads: 2)
         for threads in 1...3 {

@@ -105,14 +105,13 @@ enum SmallRun {
 
     @Test func sameSeedSameWeightsWhateverTheBLASThreads() throws {
         func weights(threads: Int) throws -> [Float] {
-            let saved = BLAS.threads
-            defer { BLAS.threads = saved }
-            BLAS.threads = threads
             var config = SmallRun.config()
             config.hiddenWidth = 64
             config.batchSize = 64
             let trainer = try Trainer(config: config)
-            for _ in 0..<3 { try trainer.step(on: SmallRun.data()) }
+            try BLAS.withThreads(threads) {
+                for _ in 0..<3 { try trainer.step(on: SmallRun.data()) }
+            }
             return trainer.actor.parameters.values.array + trainer.critic.parameters.values.array
         }
         let one = try weights(threads: 1)

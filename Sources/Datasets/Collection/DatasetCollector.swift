@@ -31,9 +31,9 @@ public struct CollectionProgress: Sendable {
 /// Rolls a behaviour out in many copies of an environment at once and keeps whole episodes, in the
 /// order they finish, until they hold at least the requested number of transitions.
 ///
-/// Copy i draws its reset seeds and action noise from its own stream (seed, i) and the copies' actions
-/// come from one batched forward pass, so the dataset depends on the seed and the number of copies
-/// only, not on the number of threads.
+/// Copy i draws its reset seeds and action noise from its own stream (`RandomStream.collection`, i)
+/// and the copies' actions come from one batched forward pass, so the dataset depends on the seed and
+/// the number of copies only, not on the number of threads.
 public struct DatasetCollector {
     public var environment: EnvironmentID
     public var models: ModelDirectory
