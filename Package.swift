@@ -69,7 +69,7 @@ let package = Package(
         ]),
         .target(name: "Bandit", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom", "TerminalProgress"]),
         .target(name: "Datasets", dependencies: [
-            "CHDF5", "DiffusionQL", "SoftActorCritic", "RLCore", "NeuralNet", "Environments", "SeededRandom", "Parallel",
+            "CHDF5", "DiffusionQL", "SoftActorCritic", "NeuralNet", "Environments", "SeededRandom", "Parallel",
             "Persistence", "TerminalProgress",
         ]),
         .target(name: "Evaluation", dependencies: [
@@ -78,11 +78,11 @@ let package = Package(
         .target(name: "Viewer", dependencies: ["Evaluation", "Environments", "MuJoCo", "Persistence", "CGLFW", "CEGL", "CPNG"]),
 
         .target(name: "Benchmarks", dependencies: [
-            "TerminalProgress",
-            "Evaluation", "Datasets", "DiffusionQL", "NeuralNet", "Environments", "MuJoCo", "CMuJoCo", "SeededRandom", "Parallel",
+            "Evaluation", "Datasets", "DiffusionQL", "RLCore", "NeuralNet", "Environments", "MuJoCo", "CMuJoCo", "SeededRandom",
+            "Parallel", "TerminalProgress",
         ]),
         .target(name: "CommandLineOptions", dependencies: [
-            "Environments", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Environments", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rollout", dependencies: [
             "Viewer", "Evaluation", "Environments", "CommandLineOptions", "TerminalProgress",
@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "MuJoCoTests", dependencies: ["MuJoCo"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "MuJoCo", "SeededRandom", "Parallel"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "SeededRandom", "GradientCheck"]),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "NumericKernels", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "RLCoreTests", dependencies: ["RLCore", "NeuralNet", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "DiffusionQLTests", dependencies: ["DiffusionQL", "RLCore", "NeuralNet", "SeededRandom", "GradientCheck", "Parallel"]),
         .testTarget(name: "SoftActorCriticTests", dependencies: ["SoftActorCritic", "RLCore", "NeuralNet", "SeededRandom", "GradientCheck"]),

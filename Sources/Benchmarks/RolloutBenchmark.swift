@@ -39,7 +39,7 @@ public struct RolloutBenchmark {
         let physicsFloor = Double(steps) / (physicsRate * Double(min(threads, episodes)))
         let floor = actingFloor + physicsFloor
         return """
-            \(location.path): \(episodes) episodes, \(steps) steps, mean normalized score \(String(format: "%.2f", report.meanNormalizedScore))
+            \(location.path): \(episodes) episodes, \(steps) steps, mean normalized score \(String(format: "%.2f", report.meanNormalizedScore)); Mish on \(VectorUnit.current)
             wall time \(String(format: "%.2f", seconds)) s (\(String(format: "%.2f", 1000 * seconds / Double(steps))) ms per step of all episodes)
             floor \(String(format: "%.2f", floor)) s: acting \(String(format: "%.2f", actingFloor)) s (\(String(format: "%.1f", flops / 1e9)) GFLOP at the sgemm's \(String(format: "%.0f", sgemm)) GFLOP/s) + physics \(String(format: "%.2f", physicsFloor)) s (\(String(format: "%.0f", physicsRate)) raw steps/s per thread × \(min(threads, episodes)))
             ratio to the floor \(String(format: "%.2f", seconds / floor))× (target ≤ \(Self.targetRatio)×)

@@ -76,7 +76,7 @@ public struct TrainingBenchmark {
 
     /// The figures as a table, each GFLOP/s also as a fraction of the sgemm ceiling.
     public static func report(_ figures: [Figure], sgemm: Double, threads: Int) -> String {
-        var lines = ["large sgemm (2048³, \(threads) BLAS threads): \(String(format: "%.1f", sgemm)) GFLOP/s",
+        var lines = ["large sgemm (2048³, \(threads) BLAS threads): \(String(format: "%.1f", sgemm)) GFLOP/s; Mish on \(VectorUnit.current)",
                      "call                         median ms   GFLOP/call   GFLOP/s   of sgemm"]
         for figure in figures {
             lines.append(figure.name.padding(toLength: 28, withPad: " ", startingAt: 0)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Environments
 import Foundation
+import NeuralNet
 
 /// The package's version, which every executable prints with `--version`.
 public let packageVersion = "0.1.0"
@@ -49,6 +50,22 @@ public enum OptionCheck {
             if let value, !(value > 0 && value.isFinite) {
                 throw ValidationError("\(name) must be a positive number (got \(value))")
             }
+        }
+    }
+}
+
+/// `--vector-unit U`, for benchmarks: the unit the element-wise kernels run on.
+public struct VectorUnitOption: ParsableArguments {
+    @Option(help: "Vector unit of the element-wise kernels: \(VectorUnit.all.joined(separator: ", ")) (default: the widest this CPU has).")
+    public var vectorUnit: String?
+
+    public init() {}
+
+    /// Switches the kernels to the chosen unit; throws, naming the units, when this CPU lacks it.
+    public func apply() throws {
+        guard let vectorUnit else { return }
+        guard VectorUnit.use(vectorUnit) else {
+            throw ValidationError("--vector-unit \(vectorUnit) is not available on this CPU; it has \(VectorUnit.all.filter(VectorUnit.isAvailable).joined(separator: ", "))")
         }
     }
 }

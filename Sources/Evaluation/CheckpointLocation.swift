@@ -71,6 +71,6 @@ public struct RunsFolderContents: Sendable, Equatable, CustomStringConvertible {
     public let runs: [String]
 
     public var description: String {
-        "\(folder) (" + (runs.isEmpty ? "no runs" : "runs: " + runs.joined(separator: ", ")) + ")"
+        "\(folder)/ (" + (runs.isEmpty ? "no runs" : "runs: " + runs.joined(separator: ", ")) + ")"
     }
 }

@@ -55,3 +55,21 @@ func exponential(_ x: Float) -> Float {
     nk_exponential(&x, &y, 1)
     return y
 }
+
+/// The vector unit the element-wise kernels (Mish) run on: the widest this CPU has unless chosen.
+/// Every unit gives the same bits, so the choice changes the speed only.
+public enum VectorUnit {
+    public static let all = ["baseline", "avx2", "avx512f"]
+
+    public static var current: String { String(cString: nk_vector_unit()) }
+
+    /// Makes the kernels use `name`; false, changing nothing, when this CPU does not have it.
+    public static func use(_ name: String) -> Bool { nk_use_vector_unit(name) == 1 }
+
+    /// Whether this CPU has `name` (trying it, then going back to the current unit).
+    public static func isAvailable(_ name: String) -> Bool {
+        let saved = current
+        defer { _ = use(saved) }
+        return use(name)
+    }
+}

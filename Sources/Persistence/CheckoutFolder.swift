@@ -5,15 +5,17 @@ import Foundation
 /// ancestors, then in the checkout this code was built from (which is also where a package that depends
 /// on this one has its copy).
 public enum CheckoutFolder {
-    /// Every place a folder called `name` is looked for, in order, without duplicates.
+    /// Every place a folder called `name` is looked for, in order, without duplicates. The working
+    /// directory's own is given as the relative path `name`, so that what names it (a report's
+    /// checkpoint path, say) reads the same wherever the checkout lives.
     public static func candidates(named name: String) -> [String] {
         let starts = [
             URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
             URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent(),
             URL(fileURLWithPath: #filePath).deletingLastPathComponent(),
         ]
-        var seen = Set<String>()
-        var candidates: [String] = []
+        var seen: Set<String> = [starts[0].standardizedFileURL.appendingPathComponent(name).path]
+        var candidates = [name]
         for start in starts {
             var folder = start.standardizedFileURL
             while true {
@@ -48,8 +50,7 @@ public enum RunsFolder {
     /// The path of the run (or file) called `run` in the first runs folder that holds it; nil when none
     /// does.
     public static func find(_ run: String) -> String? {
-        existing().lazy.map { URL(fileURLWithPath: $0).appendingPathComponent(run).path }
-            .first { FileManager.default.fileExists(atPath: $0) }
+        existing().lazy.map { "\($0)/\(run)" }.first { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// Where the run `run` lives: a path as given when it names a folder (it holds a slash), else where a

@@ -52,8 +52,11 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Timed steps; the median is reported.")
     var repeats = 30
 
+    @OptionGroup var vectorUnit: VectorUnitOption
+
     func run() throws {
         try OptionCheck.atLeast(1, ("--repeats", repeats))
+        try vectorUnit.apply()
         let benchmark = TrainingBenchmark(repeats: repeats)
         let figures = [try benchmark.trainStep(maxQBackup: false), try benchmark.trainStep(maxQBackup: true)]
         print(TrainingBenchmark.report(figures, sgemm: TrainingBenchmark.sgemmGFLOPS(), threads: BLAS.defaultThreads))
@@ -71,6 +74,7 @@ struct Act: ParsableCommand {
     var states = "1,10"
 
     @OptionGroup var threads: ThreadsOption
+    @OptionGroup var vectorUnit: VectorUnitOption
 
     private var stateCounts: [Int?] { states.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) } }
 
@@ -84,6 +88,7 @@ struct Act: ParsableCommand {
 
     func run() throws {
         try checkOptions()
+        try vectorUnit.apply()
         let benchmark = TrainingBenchmark(repeats: repeats)
         let figures = try stateCounts.map { try benchmark.act(states: $0!, threads: threads.count) }
         // The ceiling on as many cores as the acting calls had.
@@ -118,10 +123,12 @@ struct Rollout: ParsableCommand {
 
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var models: ModelsOption
+    @OptionGroup var vectorUnit: VectorUnitOption
 
     func run() throws {
         try OptionCheck.atLeast(1, ("--episodes", episodes))
         try threads.check()
+        try vectorUnit.apply()
         print(try RolloutBenchmark(checkpoint: ckpt, episodes: episodes, models: try models.locate(), threads: threads.count).report())
     }
 }

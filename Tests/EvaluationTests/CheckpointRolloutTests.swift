@@ -43,7 +43,7 @@ import Testing
         }
         let missing = try #require(throws: CheckpointLocationError.self) { try CheckpointLocation("no-such-run-\(UUID())") }
         // The error names each checkpoints/ folder searched (the checkout's, with run7) and its runs.
-        #expect(missing.description.contains("/checkpoints (runs: ") && missing.description.contains("run7"), "\(missing)")
+        #expect(missing.description.contains("checkpoints/ (runs: ") && missing.description.contains("run7"), "\(missing)")
     }
 
     /// The numbers do not depend on the thread count. Each episode has its own random stream, so with

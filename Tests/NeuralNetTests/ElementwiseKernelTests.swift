@@ -49,14 +49,12 @@ import Testing
 
     static func sameBits(_ a: Float, _ b: Float) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
 
-    static let units = ["baseline", "avx2", "avx512f"]
-
     @Test func everyVectorUnitGivesTheScalarFormulasBits() {
-        let widest = String(cString: nk_vector_unit())
-        defer { _ = nk_use_vector_unit(widest) }
+        let widest = VectorUnit.current
+        defer { _ = VectorUnit.use(widest) }
         let x = Self.inputs
         var tested: [String] = []
-        for unit in Self.units where nk_use_vector_unit(unit) == 1 {
+        for unit in VectorUnit.all where VectorUnit.use(unit) {
             tested.append(unit)
             var y = [Float](repeating: 0, count: x.count), e = y, inPlace = x
             var gradient = x.indices.map { Float($0 % 7) - 3 }
@@ -76,8 +74,8 @@ import Testing
     }
 
     @Test func unknownUnitsAreRefused() {
-        let before = String(cString: nk_vector_unit())
-        #expect(nk_use_vector_unit("sse9") == 0)
-        #expect(String(cString: nk_vector_unit()) == before)
+        let before = VectorUnit.current
+        #expect(!VectorUnit.use("sse9"))
+        #expect(VectorUnit.current == before)
     }
 }
