@@ -116,6 +116,8 @@ let package = Package(
         .testTarget(name: "BanditTests", dependencies: ["Bandit"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "SoftActorCritic", "Environments", "CHDF5", "SeededRandom"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "DiffusionQL", "Environments", "SeededRandom"]),
+        .testTarget(name: "TerminalProgressTests", dependencies: ["TerminalProgress"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["CommandLineOptions"]),
         .testTarget(name: "ViewerTests", dependencies: ["Viewer", "Evaluation", "DiffusionQL", "Environments", "CGLFW", "CPNG"]),
     ]
 )

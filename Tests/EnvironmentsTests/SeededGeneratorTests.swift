@@ -63,4 +63,24 @@ import Testing
         #expect(original.normal() == copy.normal())
         #expect(Self.draws(&original, 5) == Self.draws(&copy, 5))
     }
+
+    /// No two purposes share a stream: every key, with or without an index, starts a stream of its own
+    /// (episode 1's resets used to be the trainer's initial weights).
+    @Test func everyRandomStreamIsItsOwn() {
+        var firstDraws: [UInt64: String] = [:]
+        for seed: UInt64 in [0, 1, 7] {
+            for stream in RandomStream.allCases {
+                for index in [nil, 0, 1, 2, 15] as [Int?] {
+                    var generator = SeededGenerator(stream, seed: seed, index: index)
+                    let name = "\(stream) seed \(seed) index \(index.map(String.init) ?? "none")"
+                    if let other = firstDraws.updateValue(name, forKey: generator.next()) {
+                        Issue.record("\(name) starts as \(other) does")
+                    }
+                }
+            }
+        }
+        #expect(Set(RandomStream.allCases.map(\.rawValue)).count == RandomStream.allCases.count)
+        var trainer = SeededGenerator(.initialization, seed: 0), episodeOne = SeededGenerator(.episodeReset, seed: 0, index: 1)
+        #expect(trainer.next() != episodeOne.next())
+    }
 }

@@ -1,0 +1,70 @@
+import CommandLineOptions
+import Foundation
+import Testing
+
+/// The executables as a user meets them, built beside this test bundle by `swift test`.
+@Suite struct CommandLineTests {
+    struct Outcome: CustomStringConvertible {
+        let status: Int32
+        let output: String
+        let errors: String
+
+        var description: String { "exit \(status)\nstdout: \(output)\nstderr: \(errors)" }
+    }
+
+    static func run(_ arguments: [String]) throws -> Outcome {
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let binary = folder.appendingPathComponent(arguments[0])
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "\(binary.path) is not built")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = Array(arguments.dropFirst())
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+                       errors: String(decoding: errorData, as: UTF8.self))
+    }
+
+    @Test(arguments: ["rollout", "train", "collect", "bench", "bandit"])
+    func everyExecutablePrintsThePackageVersion(_ executable: String) throws {
+        let outcome = try Self.run([executable, "--version"])
+        #expect(outcome.status == 0 && outcome.output == packageVersion + "\n", "\(outcome)")
+    }
+
+    @Test func negativeAndNaNValuesAreReportedAsWhatTheyAre() throws {
+        let episodes = try Self.run(["rollout", "--ckpt", "run7", "--episodes", "-3"])
+        #expect(episodes.status == 64 && episodes.errors.contains("--episodes must be at least 1 (got -3)"), "\(episodes)")
+        let threshold = try Self.run(["rollout", "--ckpt", "run7", "--min-score", "nan"])
+        #expect(threshold.status == 64 && threshold.errors.contains("--min-score must be a number"), "\(threshold)")
+        let steps = try Self.run(["collect", "sac", "--env", "hopper", "--steps", "-5"])
+        #expect(steps.status == 64 && steps.errors.contains("--steps must be at least 1 (got -5)"), "\(steps)")
+    }
+
+    @Test func anUnknownOptionIsReportedBeforeTheOthersAreChecked() throws {
+        let outcome = try Self.run(["rollout", "--bogus"])
+        #expect(outcome.status == 64 && outcome.errors.contains("Unknown option '--bogus'"), "\(outcome)")
+        #expect(!outcome.errors.contains("--ckpt or --policy"), "\(outcome)")
+    }
+
+    @Test func aMissingRunNamesTheFoldersSearchedAndTheirRuns() throws {
+        let outcome = try Self.run(["rollout", "--ckpt", "no-such-run"])
+        #expect(outcome.status == 1 && outcome.errors.contains("checkpoints/ (runs: run7)"), "\(outcome)")
+    }
+
+    /// ArgumentParser appends "(default: …)" to an option with a value in code; the help text must not
+    /// say it again.
+    @Test(arguments: [["rollout"], ["train"], ["collect", "dataset"], ["collect", "sac"], ["bench", "act"], ["bandit"]])
+    func helpGivesEachDefaultOnce(_ command: [String]) throws {
+        let help = try Self.run(command + ["--help"]).output
+        let options = help.components(separatedBy: "\n  -").dropFirst()
+        #expect(options.count > 2, "\(command): \(help)")
+        for option in options {
+            #expect(option.components(separatedBy: "default").count <= 2, "\(command): \(option)")
+        }
+    }
+}
