@@ -23,6 +23,8 @@ public final class CheckpointPolicy: BatchPolicy {
     private var states: FloatBuffer
     private var actions: FloatBuffer
 
+    /// Builds the networks once for a single state, so that a checkpoint they cannot be built from is
+    /// refused here, before any evaluation starts; `begin` sizes them for the evaluation's episodes.
     public init(_ checkpoint: CheckpointFile, candidates: Int = 50, rule: ActionSelector.Rule = .softmax) throws {
         name = checkpoint.path
         self.checkpoint = checkpoint
