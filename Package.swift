@@ -16,7 +16,8 @@ import PackageDescription
 //      training setup on one, collection of behaviour data from SAC policies), side by side.
 //   9. Evaluation: policies as batch actors, parallel rollouts, reports, checkpoint selection.
 //  10. Viewer: the live window (CGLFW) and headless recording (CEGL, CPNG) over MuJoCo's renderer.
-//  11. Benchmarks and CommandLineOptions, then the executables (thin front ends).
+//  11. Benchmarks and CommandLineOptions, then the executables (thin front ends): rollout, train, collect,
+//      conformance, bench, bandit.
 // No target uses unsafe build flags, so other packages can depend on this one by version.
 
 let package = Package(
@@ -28,6 +29,7 @@ let package = Package(
         .executable(name: "collect", targets: ["collect"]),
         .executable(name: "bench", targets: ["bench"]),
         .executable(name: "bandit", targets: ["bandit"]),
+        .executable(name: "conformance", targets: ["conformance"]),
         .library(name: "SeededRandom", targets: ["SeededRandom"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "MuJoCo", targets: ["MuJoCo"]),
@@ -98,6 +100,9 @@ let package = Package(
         ]),
         .executableTarget(name: "bench", dependencies: [
             "Benchmarks", "NeuralNet", "CommandLineOptions", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "conformance", dependencies: [
+            "Environments", "CommandLineOptions", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "bandit", dependencies: [
             "Bandit", "Persistence", "CommandLineOptions", "TerminalProgress",

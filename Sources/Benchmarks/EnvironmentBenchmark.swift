@@ -17,7 +17,7 @@ public struct EnvironmentBenchmark {
         public let environment: EnvironmentID
         /// Environment steps per second of the bare C replay.
         public let floorStepsPerSecond: Double
-        /// Environment steps per second of one `LocomotionEnvironment` on one thread.
+        /// Environment steps per second of one environment on one thread.
         public let singleThreadStepsPerSecond: Double
         /// Steps per second of a `VectorEnvironment` on one thread and on `threads` threads.
         public let vectorOneThreadStepsPerSecond: Double
@@ -46,25 +46,25 @@ public struct EnvironmentBenchmark {
     /// Steps per second of the bare physics (frame_skip × `mj_step` on a recorded trajectory of random
     /// actions) on one thread: the floor every environment figure is compared with.
     public func floorStepsPerSecond(_ environment: EnvironmentID) throws -> Double {
-        let spec = environment.locomotionSpec
-        let model = try LocomotionEnvironment.loadModel(spec, models: models)
-        let actions = randomActions(rows: 4096, width: spec.nu)
-        let trajectory = try Trajectory.record(try LocomotionEnvironment(spec, model: model), actions: actions, steps: steps)
-        let floor = try bestSeconds { try trajectory.replayRaw(on: Simulation(model: model), frameSkip: spec.frameSkip, actions: actions) }
+        let env = try environment.makeEnvironment(models: models)
+        let actions = randomActions(rows: 4096, width: environment.actionDimension)
+        let trajectory = try Trajectory.record(env, actions: actions, steps: steps)
+        let floor = try bestSeconds { try trajectory.replayRaw(on: Simulation(model: env.simulation.model), environment: environment, actions: actions) }
         return Double(steps) / floor
     }
 
     public func run(_ environment: EnvironmentID) throws -> Result {
-        let spec = environment.locomotionSpec
-        let model = try LocomotionEnvironment.loadModel(spec, models: models)
-        let actions = randomActions(rows: 4096, width: spec.nu)
-        let env = try LocomotionEnvironment(spec, model: model)
+        let copies = copiesPerThread * threads
+        let environments = try environment.makeEnvironments(count: copies + 1, models: models)
+        let env = environments[copies], model = env.simulation.model
+        let actions = randomActions(rows: 4096, width: environment.actionDimension)
         let trajectory = try Trajectory.record(env, actions: actions, steps: steps)
 
         let single = try bestSeconds { try trajectory.replay(through: env, actions: actions) }
-        let floor = try bestSeconds { try trajectory.replayRaw(on: Simulation(model: model), frameSkip: spec.frameSkip, actions: actions) }
-        let vectorOne = try vectorSeconds(environment, model: model, threads: 1, actions: actions)
-        let vectorAll = try vectorSeconds(environment, model: model, threads: threads, actions: actions)
+        let floor = try bestSeconds { try trajectory.replayRaw(on: Simulation(model: model), environment: environment, actions: actions) }
+        let copiesOnly = Array(environments.prefix(copies))
+        let vectorOne = try vectorSeconds(copiesOnly, threads: 1, actions: actions)
+        let vectorAll = try vectorSeconds(copiesOnly, threads: threads, actions: actions)
         let vectorSteps = Double(steps)
         return Result(
             environment: environment,
@@ -77,14 +77,11 @@ public struct EnvironmentBenchmark {
 
     /// Seconds for `steps` environment steps of a vector of copiesPerThread × `threads` copies (the
     /// same copy count for one thread and for all), ended episodes reset in parallel.
-    private func vectorSeconds(_ environment: EnvironmentID, model: PhysicsModel, threads: Int, actions: [Double]) throws -> Double {
-        let spec = environment.locomotionSpec
-        let copies = copiesPerThread * self.threads
-        let vector = VectorEnvironment(
-            environments: try (0..<copies).map { _ in try LocomotionEnvironment(spec, model: model) },
-            pool: WorkerPool(threads: threads))
-        let rows = actions.count / spec.nu
-        let batches = (0..<(rows / copies)).map { Array(actions[$0 * copies * spec.nu ..< ($0 + 1) * copies * spec.nu]) }
+    private func vectorSeconds(_ environments: [any Environment], threads: Int, actions: [Double]) throws -> Double {
+        let copies = environments.count, width = environments[0].actionSpace.dimension
+        let vector = VectorEnvironment(environments: environments, pool: WorkerPool(threads: threads))
+        let rows = actions.count / width
+        let batches = (0..<(rows / copies)).map { Array(actions[$0 * copies * width ..< ($0 + 1) * copies * width]) }
         return try bestSeconds {
             vector.reset(seeds: (0..<copies).map(UInt64.init))
             for step in 0..<(steps / copies) {
@@ -106,11 +103,11 @@ struct Trajectory {
     var episodeStarts: [(step: Int, qpos: [Double], qvel: [Double])] = []
     let steps: Int
 
-    static func record(_ env: LocomotionEnvironment, actions: [Double], steps: Int) throws -> Trajectory {
+    static func record(_ env: any Environment, actions: [Double], steps: Int) throws -> Trajectory {
         var trajectory = Trajectory(steps: steps)
         var episode: UInt64 = 0
         var ended = true
-        let width = env.spec.nu
+        let width = env.actionSpace.dimension
         let rows = actions.count / width
         for step in 0..<steps {
             if ended {
@@ -126,8 +123,8 @@ struct Trajectory {
     }
 
     /// The timed environment run: the same resets (by seed) and actions as `record`.
-    func replay(through env: LocomotionEnvironment, actions: [Double]) throws {
-        let width = env.spec.nu
+    func replay(through env: any Environment, actions: [Double]) throws {
+        let width = env.actionSpace.dimension
         let rows = actions.count / width
         var observation = [Double](repeating: 0, count: env.observationSpace.dimension)
         var nextEpisode = 0
@@ -146,8 +143,9 @@ struct Trajectory {
         }
     }
 
-    /// The floor: the same physics with bare C calls.
-    func replayRaw(on simulation: Simulation, frameSkip: Int, actions: [Double]) {
+    /// The floor: the same physics with bare C calls (the control is the action times the motors' scale).
+    func replayRaw(on simulation: Simulation, environment: EnvironmentID, actions: [Double]) {
+        let frameSkip = environment.frameSkip, scale = environment.controlScale
         simulation.withUnsafePointers { model, data in
             let nq = Int(model.pointee.nq), nv = Int(model.pointee.nv), nu = Int(model.pointee.nu)
             let rows = actions.count / nu
@@ -161,7 +159,7 @@ struct Trajectory {
                     nextEpisode += 1
                 }
                 let row = step % rows
-                for k in 0..<nu { data.pointee.ctrl[k] = actions[row * nu + k] }
+                for k in 0..<nu { data.pointee.ctrl[k] = scale * actions[row * nu + k] }
                 for _ in 0..<frameSkip { mj_step(model, data) }
             }
         }
@@ -170,11 +168,11 @@ struct Trajectory {
 
 extension EnvironmentBenchmark.Result {
     static let tableHeader =
-        "env            floor steps/s   1 env steps/s   wrapper overhead   vector 1 thread   vector \("N") threads   speedup"
+        "env              floor steps/s   1 env steps/s   wrapper overhead   vector 1 thread   vector \("N") threads   speedup"
 
     /// One line of the benchmark table.
     var tableRow: String {
-        [environment.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0),
+        [environment.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0),
          formatRate(floorStepsPerSecond).leftPadded(15),
          formatRate(singleThreadStepsPerSecond).leftPadded(15),
          String(format: "%+.1f%%", wrapperOverhead * 100).leftPadded(18),

@@ -49,16 +49,16 @@ public struct OfflineTrainingSetup {
     /// Reads the dataset (checking it against the task's dimensions) and builds the configuration:
     /// the task's preset from the paper's table, then `overrides`.
     public init(task: D4RLTask, datasetPath: String?, overrides: TrainingOverrides) throws {
-        let spec = task.environment.locomotionSpec
+        let environment = task.environment
         let path = datasetPath ?? Self.defaultDatasetPath(for: task)
         let dataset = try D4RLFile.read(path: path)
-        try dataset.requireDimensions(observation: spec.observationDimension, action: spec.nu, path: path)
-        let transitions = try dataset.transitions(episodeLimit: spec.maxEpisodeSteps)
+        try dataset.requireDimensions(observation: environment.observationDimension, action: environment.actionDimension, path: path)
+        let transitions = try dataset.transitions(episodeLimit: environment.maxEpisodeSteps)
         var config: TrainingConfig
-        if let preset = TrainingConfig.preset(task: task.name, stateDimension: spec.observationDimension, actionDimension: spec.nu) {
+        if let preset = TrainingConfig.preset(task: task.name, stateDimension: environment.observationDimension, actionDimension: environment.actionDimension) {
             config = preset
         } else if overrides.eta != nil && overrides.gradientNormClip != nil {
-            config = TrainingConfig(task: task.name, stateDimension: spec.observationDimension, actionDimension: spec.nu)
+            config = TrainingConfig(task: task.name, stateDimension: environment.observationDimension, actionDimension: environment.actionDimension)
         } else {
             throw OfflineTrainingError.noPreset(task: task.name)
         }
@@ -79,7 +79,7 @@ public struct OfflineTrainingSetup {
     /// "datasets/hopper_medium-v2.hdf5: 1,000,000 rows, 998,999 transitions, 1,234 episodes (321 terminal, 913 timeouts)"
     public var summary: String {
         "\(datasetPath): \(dataset.rows) rows, \(transitions.count) transitions, "
-            + "\(dataset.episodes(episodeLimit: task.environment.locomotionSpec.maxEpisodeSteps)) episodes "
+            + "\(dataset.episodes(episodeLimit: task.environment.maxEpisodeSteps)) episodes "
             + "(\(dataset.terminalCount) terminal, \(dataset.timeoutCount) timeouts)"
     }
 }

@@ -37,11 +37,42 @@ public struct StepInfo: Sendable, Equatable {
     /// Warnings MuJoCo raised during the step. When they include an instability, MuJoCo has reset the
     /// state, so the environment ends the episode (truncated, `isUnstable` set).
     public var physicsWarnings = PhysicsWarnings()
+    /// Where the goal is and how far, for goal-reaching tasks (AntMaze); nil for the others.
+    public var goal: GoalStatus?
 
     public init() {}
 
     /// True when the physics diverged during this step and the episode was cut there.
     public var isUnstable: Bool { physicsWarnings.isUnstable }
+}
+
+/// A goal-reaching task's goal after a step.
+public struct GoalStatus: Sendable, Equatable {
+    public var goal: PlanarPosition
+    /// Distance in the plane from the robot's root to the goal.
+    public var distance: Double
+    /// Whether the robot is within the task's radius of the goal (a success).
+    public var reached: Bool
+
+    public init(goal: PlanarPosition, distance: Double, reached: Bool) {
+        self.goal = goal
+        self.distance = distance
+        self.reached = reached
+    }
+}
+
+/// An environment whose episodes are about reaching a goal in the ground plane (AntMaze). Evaluators
+/// and viewers ask for this, not for a particular task, so other goal-reaching tasks fit the same way.
+public protocol GoalConditionedEnvironment: Environment {
+    /// The goal of the current episode.
+    var goal: PlanarPosition { get }
+    /// Within this distance of the goal (in the plane) the goal counts as reached.
+    var goalRadius: Double { get }
+    /// The ground the task plays on, for a camera that shows all of it.
+    var arena: PlanarBounds { get }
+    /// Commands `goal` from now on, in place of the task's own (nil: the task's own again, from the next
+    /// reset). Throws when the goal is not a place the robot can reach (in a wall, outside the arena).
+    func setGoal(_ goal: PlanarPosition?) throws
 }
 
 /// A reinforcement-learning environment in Gymnasium's terms, as a plain state machine: no threads
@@ -122,7 +153,41 @@ extension Environment {
     }
 }
 
-/// Where an environment stands between resets.
-enum EpisodePhase {
-    case notStarted, running, ended
+/// What every environment keeps about its episode: the steps taken and whether stepping is allowed.
+struct EpisodeBookkeeping {
+    private enum Phase {
+        case notStarted, running, ended
+    }
+
+    private(set) var elapsedSteps = 0
+    private var phase = Phase.notStarted
+
+    mutating func begin() {
+        elapsedSteps = 0
+        phase = .running
+    }
+
+    /// Throws unless `action` has `dimension` finite entries and an episode is running.
+    func validate(_ action: UnsafeBufferPointer<Double>, dimension: Int, environment: String) throws {
+        guard action.count == dimension else {
+            throw EnvironmentError.wrongActionLength(environment: environment, expected: dimension, actual: action.count)
+        }
+        if let index = action.firstIndex(where: { !$0.isFinite }) {
+            throw EnvironmentError.nonFiniteAction(environment: environment, index: index, value: action[index])
+        }
+        switch phase {
+        case .running: break
+        case .notStarted: throw EnvironmentError.stepBeforeReset(environment: environment)
+        case .ended: throw EnvironmentError.stepAfterEpisodeEnd(environment: environment)
+        }
+    }
+
+    mutating func countStep() {
+        elapsedSteps += 1
+    }
+
+    /// After a terminating or truncating step: stepping again needs a reset.
+    mutating func end() {
+        phase = .ended
+    }
 }

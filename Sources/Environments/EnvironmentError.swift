@@ -7,6 +7,12 @@ public enum EnvironmentError: Error, Equatable, CustomStringConvertible {
     case modelsDirectoryNotFound(searched: [String])
     case modelDoesNotMatch(file: String, field: String, expected: Int, actual: Int)
     case unknownTask(name: String, suggestion: String?, valid: [String])
+    case unknownMaze(name: String, valid: [String])
+    /// `what` (a cell or a point, and its role) lies outside the maze's grid.
+    case outsideMaze(maze: String, what: String, rows: Int, columns: Int)
+    /// `what` (a cell or a point, and its role) lies in a wall cell.
+    case inWall(maze: String, what: String, cell: String)
+    case modelWithoutWorldBody(maze: String)
     /// An error of one copy of a vector environment.
     indirect case inCopy(copy: Int, error: EnvironmentError)
 
@@ -29,6 +35,14 @@ public enum EnvironmentError: Error, Equatable, CustomStringConvertible {
         case let .unknownTask(name, suggestion, valid):
             let hint = suggestion.map { " Did you mean \($0)?" } ?? ""
             return "unknown task '\(name)'.\(hint) Valid tasks:\n" + valid.map { "  \($0)" }.joined(separator: "\n")
+        case let .unknownMaze(name, valid):
+            return "unknown maze '\(name)'; the mazes are \(valid.joined(separator: ", "))"
+        case let .outsideMaze(maze, what, rows, columns):
+            return "\(maze) maze: the \(what) lies outside its \(rows) × \(columns) grid"
+        case let .inWall(maze, what, cell):
+            return "\(maze) maze: the \(what) lies in the wall cell \(cell)"
+        case let .modelWithoutWorldBody(maze):
+            return "\(maze) maze: the ant's model has no </worldbody> to add the walls to"
         case let .inCopy(copy, error):
             return "copy \(copy): \(error)"
         }

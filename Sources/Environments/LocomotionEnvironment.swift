@@ -10,10 +10,10 @@ public final class LocomotionEnvironment: Environment, @unchecked Sendable {
     public var name: String { spec.name }
     public var maxEpisodeSteps: Int { spec.maxEpisodeSteps }
     public var controlPeriod: Double { simulation.model.timestep * Double(spec.frameSkip) }
-    public private(set) var elapsedSteps = 0
+    public var elapsedSteps: Int { episode.elapsedSteps }
 
     private var generator: SeededGenerator
-    private var phase = EpisodePhase.notStarted
+    private var episode = EpisodeBookkeeping()
     private let qpos0: [Double]
 
     /// Loads the environment's model from `models`.
@@ -67,19 +67,13 @@ public final class LocomotionEnvironment: Environment, @unchecked Sendable {
     public func step(
         action: UnsafeBufferPointer<Double>, observation: UnsafeMutableBufferPointer<Double>
     ) throws -> StepOutcome {
-        try validate(action)
+        try episode.validate(action, dimension: spec.nu, environment: name)
         let qpos = simulation.qpos, ctrl = simulation.ctrl
         let xBefore = qpos[0]
         for i in ctrl.indices { ctrl[i] = action[i] }
 
         var info = StepInfo()
-        for _ in 0..<spec.frameSkip {
-            let warnings = simulation.step()
-            if !warnings.isEmpty {
-                info.physicsWarnings = warnings
-                if warnings.isUnstable { break }
-            }
-        }
+        info.physicsWarnings = simulation.step(frames: spec.frameSkip)
 
         info.xPosition = qpos[0]
         // After an instability MuJoCo has reset the state, so the x displacement means nothing.
@@ -88,31 +82,16 @@ public final class LocomotionEnvironment: Environment, @unchecked Sendable {
         info.healthyReward = spec.healthyReward
         let reward = info.forwardReward + info.healthyReward - info.controlCost
 
-        elapsedSteps += 1
+        episode.countStep()
         let terminated = spec.health.map { !$0.isHealthy(qpos: qpos, qvel: simulation.qvel) } ?? false
         let truncated = elapsedSteps >= spec.maxEpisodeSteps || info.isUnstable
-        phase = terminated || truncated ? .ended : .running
+        if terminated || truncated { episode.end() }
         writeObservation(into: observation)
         return StepOutcome(reward: reward, terminated: terminated, truncated: truncated, info: info)
     }
 
-    private func validate(_ action: UnsafeBufferPointer<Double>) throws {
-        guard action.count == spec.nu else {
-            throw EnvironmentError.wrongActionLength(environment: name, expected: spec.nu, actual: action.count)
-        }
-        if let index = action.firstIndex(where: { !$0.isFinite }) {
-            throw EnvironmentError.nonFiniteAction(environment: name, index: index, value: action[index])
-        }
-        switch phase {
-        case .running: break
-        case .notStarted: throw EnvironmentError.stepBeforeReset(environment: name)
-        case .ended: throw EnvironmentError.stepAfterEpisodeEnd(environment: name)
-        }
-    }
-
     private func beginEpisode(observation: UnsafeMutableBufferPointer<Double>) {
-        elapsedSteps = 0
-        phase = .running
+        episode.begin()
         writeObservation(into: observation)
     }
 

@@ -42,6 +42,11 @@ public final class VectorEnvironment {
             environments: environment.makeEnvironments(count: count, models: models), pool: WorkerPool(threads: threads))
     }
 
+    /// `count` copies of `task`'s environment (a maze's goal drawn as the task's version says).
+    public convenience init(_ task: D4RLTask, count: Int, threads: Int, models: ModelDirectory) throws {
+        try self.init(environments: task.makeEnvironments(count: count, models: models), pool: WorkerPool(threads: threads))
+    }
+
     deinit {
         for buffer in [observationRows.deinitialize(), outcomes.deinitialize(), running.deinitialize(), errors.deinitialize()] {
             buffer.deallocate()

@@ -68,8 +68,7 @@ extension CheckpointPolicy {
                             rule: ActionSelector.Rule) throws -> (CheckpointPolicy, D4RLTask) {
         let checkpoint = try CheckpointFile.read(contentsOf: location.path)
         let task = try D4RLTask.named(taskOverride ?? checkpoint.config.task)
-        let spec = task.environment.locomotionSpec
-        try checkpoint.requireDimensions(state: spec.observationDimension, action: spec.nu)
+        try checkpoint.requireDimensions(state: task.environment.observationDimension, action: task.environment.actionDimension)
         return (try CheckpointPolicy(checkpoint, rule: rule), task)
     }
 }

@@ -16,14 +16,16 @@ public struct EpisodeResult: Codable, Sendable, Equatable {
     public let terminated: Bool
     /// The episode was cut short by a physics instability, not by the MDP or the time limit.
     public let unstable: Bool
+    /// For a goal-reaching task, whether the episode reached its goal; nil for the others.
+    public let success: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case index, seed, `return`, length, terminated, unstable
+        case index, seed, `return`, length, terminated, unstable, success
         case normalizedScore = "normalized_score"
     }
 
     public init(index: Int, seed: UInt64, return: Double, length: Int, normalizedScore: Double, terminated: Bool,
-                unstable: Bool) {
+                unstable: Bool, success: Bool? = nil) {
         self.index = index
         self.seed = seed
         self.return = `return`
@@ -31,6 +33,14 @@ public struct EpisodeResult: Codable, Sendable, Equatable {
         self.normalizedScore = normalizedScore
         self.terminated = terminated
         self.unstable = unstable
+        self.success = success
+    }
+
+    /// How the episode ended, as the report's table says it.
+    var ending: String {
+        if unstable { return "unstable" }
+        if success == true { return "reached goal" }
+        return terminated ? "terminated" : "truncated"
     }
 }
 
@@ -45,12 +55,16 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     /// Standard error of the mean normalized score (sample standard deviation / sqrt(episodes)).
     public let stderrNormalizedScore: Double
     public let meanReturn: Double
+    /// For a goal-reaching task, the share of episodes that reached their goal (the normalized score is
+    /// 100 times it); nil for the others.
+    public let successRate: Double?
 
     enum CodingKeys: String, CodingKey {
         case task, checkpoint, seed, episodes
         case meanNormalizedScore = "mean_normalized_score"
         case stderrNormalizedScore = "stderr_normalized_score"
         case meanReturn = "mean_return"
+        case successRate = "success_rate"
     }
 
     public init(task: String, checkpoint: String, seed: UInt64, episodes: [EpisodeResult]) {
@@ -62,6 +76,9 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         meanNormalizedScore = Self.mean(scores)
         stderrNormalizedScore = Self.standardError(scores)
         meanReturn = Self.mean(episodes.map(\.return))
+        let successes = episodes.compactMap(\.success)
+        successRate = successes.isEmpty || successes.count < episodes.count
+            ? nil : Double(successes.count { $0 }) / Double(successes.count)
     }
 
     static func mean(_ values: [Double]) -> Double {
@@ -80,10 +97,13 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         var lines = ["task \(task), \(checkpoint), seed \(seed)",
                      "episode   return   length   normalized   end"]
         for episode in episodes {
-            let end = episode.unstable ? "unstable" : episode.terminated ? "terminated" : "truncated"
             lines.append(
                 String(episode.index).leftPadded(7) + format(episode.return, 1).leftPadded(9)
-                    + String(episode.length).leftPadded(9) + format(episode.normalizedScore, 2).leftPadded(13) + "   " + end)
+                    + String(episode.length).leftPadded(9) + format(episode.normalizedScore, 2).leftPadded(13) + "   " + episode.ending)
+        }
+        if let successRate {
+            let reached = episodes.count { $0.success == true }
+            lines.append("success rate \(format(100 * successRate, 1))% (\(reached) of \(episodes.count) episodes reached the goal)")
         }
         lines.append("mean normalized score \(format(meanNormalizedScore, 2)) ± \(format(stderrNormalizedScore, 2)) (stderr over \(episodes.count) episodes), mean return \(format(meanReturn, 1))")
         return lines.joined(separator: "\n")

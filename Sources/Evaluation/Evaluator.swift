@@ -47,7 +47,7 @@ public struct Evaluator {
     ) throws -> RecordedEvaluation {
         guard episodes > 0 else { throw EvaluationError.noEpisodes(requested: episodes) }
         try policy.begin(episodes: episodes, seed: seed)
-        let vector = try VectorEnvironment(task.environment, count: episodes, threads: threads, models: models)
+        let vector = try VectorEnvironment(task, count: episodes, threads: threads, models: models)
         let seeds = (0..<episodes).map { Self.episodeSeed(seed, episode: $0) }
         vector.reset(seeds: seeds)
 
@@ -85,7 +85,8 @@ public struct Evaluator {
                 index: index, seed: seeds[index], return: returns[index], length: lengths[index],
                 normalizedScore: task.normalizedScore(returns[index]),
                 terminated: endings[index]?.terminated ?? false,
-                unstable: endings[index]?.info.isUnstable ?? false)
+                unstable: endings[index]?.info.isUnstable ?? false,
+                success: task.hasGoal ? endings[index]?.info.goal?.reached ?? false : nil)
         }
         let report = EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: results)
         return RecordedEvaluation(report: report, actionDimension: width, actions: actionLog)

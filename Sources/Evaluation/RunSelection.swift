@@ -31,9 +31,10 @@ public struct RunSelection: Codable, Sendable, Equatable {
     public let onlineEpoch: Int?
     public let offlineEpoch: Int?
 
-    /// Evaluates the checkpoints `mode` needs, each on the same seeds.
+    /// Evaluates the checkpoints `mode` needs, each on the same seeds; `episodes` defaults to the task's
+    /// protocol (100 for AntMaze, 10 for locomotion).
     public static func run(
-        _ folder: RunFolder, mode: Mode, topK: Int?, taskOverride: String?, episodes: Int, seed: UInt64,
+        _ folder: RunFolder, mode: Mode, topK: Int?, taskOverride: String?, episodes: Int?, seed: UInt64,
         rule: ActionSelector.Rule, models: ModelDirectory, threads: Int,
         progress: (_ epoch: Int, EvaluationProgress) -> Void = { _, _ in }
     ) throws -> RunSelection {
@@ -54,7 +55,7 @@ public struct RunSelection: Codable, Sendable, Equatable {
                 try CheckpointLocation(folder.path, epoch: epoch), taskOverride: task, rule: rule)
             task = resolved.name
             let report = try Evaluator(task: resolved, models: models, threads: threads)
-                .evaluate(policy, episodes: episodes, seed: seed) { progress(epoch, $0) }
+                .evaluate(policy, episodes: episodes ?? resolved.defaultEvaluationEpisodes, seed: seed) { progress(epoch, $0) }
             scores.append(CheckpointScore(epoch: epoch, meanBCLoss: losses.first { $0.epoch == epoch }?.meanBCLoss, report: report))
         }
         let best = mode == .offline ? nil : scores.max { $0.report.meanNormalizedScore < $1.report.meanNormalizedScore }?.epoch

@@ -69,6 +69,28 @@ public enum OverlayCorner: Sendable {
     }
 }
 
+/// A shape drawn into the scene beside the model's own geoms, a visual cue (a goal) that takes no
+/// part in the physics.
+public struct SceneMarker: Sendable {
+    public enum Shape: Sendable {
+        /// A vertical cylinder standing on `position`.
+        case cylinder(radius: Double, height: Double)
+        case sphere(radius: Double)
+    }
+
+    public var shape: Shape
+    public var position: (x: Double, y: Double, z: Double)
+    public var color: Color
+    public var alpha: Float
+
+    public init(_ shape: Shape, at position: (x: Double, y: Double, z: Double), color: Color, alpha: Float = 1) {
+        self.shape = shape
+        self.position = position
+        self.color = color
+        self.alpha = alpha
+    }
+}
+
 /// MuJoCo's renderer for one model: the abstract scene (`mjvScene`), the OpenGL resources
 /// (`mjrContext`), visual options and a camera; all are freed in deinit.
 ///
@@ -82,6 +104,8 @@ public final class SceneRenderer {
     private let graphicsContext: AnyObject
     private var options = mjvOption()
     private var camera = mjvCamera()
+    /// The camera of `renderFromAbove`, apart from the interactive one.
+    private var overheadCamera = mjvCamera()
     /// The camera as last set; the mouse moves the tracking and free cameras within their mode.
     public private(set) var cameraMode: CameraMode = .free
 
@@ -161,13 +185,47 @@ public final class SceneRenderer {
         mjv_moveCamera(model.raw, Int32(motion.raw.rawValue), dx, dy, scene, &camera)
     }
 
-    /// Draws `simulation`'s current state into `viewport` of the current framebuffer.
-    public func render(_ simulation: Simulation, viewport: PixelRect) {
+    /// Draws `simulation`'s current state, and `markers`, into `viewport` of the current framebuffer.
+    public func render(_ simulation: Simulation, viewport: PixelRect, markers: [SceneMarker] = []) {
+        draw(simulation, from: &camera, viewport: viewport, markers: markers)
+    }
+
+    /// Draws the scene seen straight from above, +x to the right and +y up, centred on `centre` and
+    /// wide enough to show `halfExtent` around it on both axes; the interactive camera stays as it is.
+    public func renderFromAbove(_ simulation: Simulation, viewport: PixelRect, centre: (x: Double, y: Double),
+                                halfExtent: (x: Double, y: Double), markers: [SceneMarker] = []) {
+        let halfAngle = Double(model.raw.pointee.vis.global.fovy) / 2 * .pi / 180
+        let aspect = Double(viewport.width) / Double(max(viewport.height, 1))
+        overheadCamera.type = Int32(mjCAMERA_FREE.rawValue)
+        overheadCamera.lookat = (centre.x, centre.y, 0)
+        overheadCamera.elevation = -90
+        overheadCamera.azimuth = 90
+        overheadCamera.distance = 1.05 * max(halfExtent.y, halfExtent.x / aspect) / tan(halfAngle)
+        draw(simulation, from: &overheadCamera, viewport: viewport, markers: markers)
+    }
+
+    private func draw(_ simulation: Simulation, from camera: inout mjvCamera, viewport: PixelRect, markers: [SceneMarker]) {
         precondition(simulation.model === model, "a simulation of another model")
         simulation.withUnsafePointers { model, data in
             mjv_updateScene(model, data, &options, nil, &camera, Int32(mjCAT_ALL.rawValue), scene)
         }
+        for marker in markers where scene.pointee.ngeom < scene.pointee.maxgeom {
+            add(marker)
+        }
         mjr_render(viewport.raw, scene, context)
+    }
+
+    private func add(_ marker: SceneMarker) {
+        let (type, size, lift): (mjtGeom, [Double], Double) = switch marker.shape {
+        case let .cylinder(radius, height): (mjGEOM_CYLINDER, [radius, radius, height / 2], height / 2)
+        case let .sphere(radius): (mjGEOM_SPHERE, [radius, radius, radius], 0)
+        }
+        let position = [marker.position.x, marker.position.y, marker.position.z + lift]
+        let rgba: [Float] = [marker.color.red, marker.color.green, marker.color.blue, marker.alpha]
+        let geom = scene.pointee.geoms + Int(scene.pointee.ngeom)
+        mjv_initGeom(geom, Int32(type.rawValue), size, position, nil, rgba)
+        geom.pointee.category = Int32(mjCAT_DECOR.rawValue)
+        scene.pointee.ngeom += 1
     }
 
     /// Renders into the offscreen framebuffer from now on (the window's otherwise).

@@ -39,6 +39,21 @@ public final class Simulation: @unchecked Sendable {
         return warnings
     }
 
+    /// Advances the simulation by `frames` time steps, stopping early at an instability; returns the
+    /// warnings of the last step that raised any (empty when none did).
+    @discardableResult
+    public func step(frames: Int) -> PhysicsWarnings {
+        var raised = PhysicsWarnings()
+        for _ in 0..<frames {
+            let warnings = step()
+            if !warnings.isEmpty {
+                raised = warnings
+                if warnings.isUnstable { break }
+            }
+        }
+        return raised
+    }
+
     /// Computes every derived quantity for the current state without advancing time (`mj_forward`).
     @discardableResult
     public func forward() -> PhysicsWarnings {

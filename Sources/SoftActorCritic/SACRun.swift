@@ -111,18 +111,18 @@ public final class SACRun {
         self.config = config
         environment = try id.makeEnvironment(models: models)
         evaluationEnvironment = try id.makeEnvironment(models: models)
-        let spec = id.locomotionSpec
+        let (nq, nv) = id.stateDimensions
         let observationDimension = environment.observationSpace.dimension, actionDimension = environment.actionSpace.dimension
         var initializer = SeededGenerator(.initialization, seed: config.seed)
         agent = try SoftActorCritic(config: config, stateDimension: observationDimension, actionDimension: actionDimension,
                                     generator: &initializer)
         generator = SeededGenerator(.training, seed: config.seed)
         replay = ReplayBuffer(capacity: config.replayCapacity, observationDimension: observationDimension,
-                              actionDimension: actionDimension, qposDimension: spec.nq, qvelDimension: spec.nv)
+                              actionDimension: actionDimension, qposDimension: nq, qvelDimension: nv)
         batch = TransitionBatch(rows: config.batchSize, stateDimension: observationDimension, actionDimension: actionDimension)
         observation = .allocate(capacity: observationDimension)
-        qpos = .allocate(capacity: spec.nq)
-        qvel = .allocate(capacity: spec.nv)
+        qpos = .allocate(capacity: nq)
+        qvel = .allocate(capacity: nv)
         nextObservation = .allocate(capacity: observationDimension)
         input = FloatBuffer(count: observationDimension)
         action = FloatBuffer(count: actionDimension)

@@ -1,14 +1,18 @@
 import Environments
 import Evaluation
 
-/// Replays an evaluation's episodes one after another in a single environment, one step per call:
-/// episode i starts from the evaluation's reset seed i and takes the actions the evaluation took,
-/// so it passes through the same states to the same return. A viewer or a recorder decides when to
-/// step and shows the state in between.
+/// Replays an evaluation's episodes one after another, one step per call: episode i runs in a copy of
+/// its own (as in the evaluation, where a copy drawn once per environment, such as a v0 maze's goal,
+/// belongs to one episode), starts from the evaluation's reset seed i and takes the actions the
+/// evaluation took, so it passes through the same states to the same return. A viewer or a recorder
+/// decides when to step and shows the state in between.
 public final class EpisodePlayer {
     public let task: D4RLTask
-    public let environment: any Environment
+    /// One environment per episode, all on one model.
+    public let environments: [any Environment]
     public let evaluation: RecordedEvaluation
+    /// The environment of the episode being played.
+    public var environment: any Environment { environments[episode] }
     /// Episodes to play.
     public var episodes: Int { evaluation.actions.count }
     public var seed: UInt64 { evaluation.report.seed }
@@ -31,14 +35,22 @@ public final class EpisodePlayer {
     private var observation: [Double]
 
     /// `evaluation` must have been recorded on `task` with at least one episode.
-    public init(task: D4RLTask, environment: any Environment, evaluation: RecordedEvaluation) {
+    public convenience init(task: D4RLTask, models: ModelDirectory, evaluation: RecordedEvaluation) throws {
+        self.init(task: task, environments: try task.makeEnvironments(count: evaluation.actions.count, models: models),
+                  evaluation: evaluation)
+    }
+
+    /// Plays episode i in `environments[i]`, which must be of `task` and share one model.
+    public init(task: D4RLTask, environments: [any Environment], evaluation: RecordedEvaluation) {
         precondition(!evaluation.actions.isEmpty, "an episode player needs at least one episode")
-        precondition(evaluation.actionDimension == environment.actionSpace.dimension, "actions of another environment")
+        precondition(environments.count == evaluation.actions.count, "one environment per episode")
+        precondition(environments.allSatisfy { $0.simulation.model === environments[0].simulation.model }, "environments of one model")
+        precondition(evaluation.actionDimension == environments[0].actionSpace.dimension, "actions of another environment")
         self.task = task
-        self.environment = environment
+        self.environments = environments
         self.evaluation = evaluation
-        action = [Double](repeating: 0, count: environment.actionSpace.dimension)
-        observation = [Double](repeating: 0, count: environment.observationSpace.dimension)
+        action = [Double](repeating: 0, count: environments[0].actionSpace.dimension)
+        observation = [Double](repeating: 0, count: environments[0].observationSpace.dimension)
         begin(episode: 0)
     }
 
@@ -71,7 +83,7 @@ public final class EpisodePlayer {
         finished.append(EpisodeResult(
             index: episode, seed: Evaluator.episodeSeed(seed, episode: episode), return: episodeReturn, length: step,
             normalizedScore: task.normalizedScore(episodeReturn), terminated: outcome.terminated,
-            unstable: outcome.info.isUnstable))
+            unstable: outcome.info.isUnstable, success: task.hasGoal ? outcome.info.goal?.reached ?? false : nil))
     }
 
     /// Starts the current episode again from its initial state: the replay is the same episode.

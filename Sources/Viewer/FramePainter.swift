@@ -1,3 +1,4 @@
+import Environments
 import Foundation
 import MuJoCo
 
@@ -5,9 +6,14 @@ import MuJoCo
 let torsoBody = 1
 
 extension SceneRenderer {
-    /// Looks at the robot from its side, a little above it, 4 m away: the view that shows a gait.
-    func viewFromTheSide() {
-        setCameraPose(distance: 4, elevation: -15, azimuth: 90)
+    /// Looks at the robot from its side, a little above it, 4 m away: the view that shows a gait. In a
+    /// goal-reaching task, from 9 m and steeply above, so that the surroundings show and walls do not hide it.
+    func viewFromTheSide(of environment: any Environment) {
+        if environment is any GoalConditionedEnvironment {
+            setCameraPose(distance: 9, elevation: -65, azimuth: 90)
+        } else {
+            setCameraPose(distance: 4, elevation: -15, azimuth: 90)
+        }
     }
 }
 
@@ -25,7 +31,9 @@ struct OverlayStatus {
 
 /// Draws one frame: the scene from the renderer's camera, the episode's numbers in the top-left
 /// corner, the ending banner in the top-right one, and one bar per actuator in the bottom-left
-/// one, red when the action is at its limit.
+/// one, red when the action is at its limit. For a goal-reaching task it also marks the goal (a disc of
+/// the goal's radius and a pole), shows the whole arena from above in the bottom-right corner, and
+/// gives the distance to the goal.
 struct FramePainter {
     let player: EpisodePlayer
     let renderer: SceneRenderer
@@ -48,7 +56,10 @@ struct FramePainter {
     )
 
     func paint(_ viewport: PixelRect, status: OverlayStatus) {
-        renderer.render(player.environment.simulation, viewport: viewport)
+        let goalTask = player.environment as? any GoalConditionedEnvironment
+        let markers = goalTask.map(Self.goalMarkers) ?? []
+        renderer.render(player.environment.simulation, viewport: viewport, markers: markers)
+        if let goalTask { paintOverview(goalTask, viewport: viewport, markers: markers) }
         if status.showsHelp {
             renderer.overlay(Self.helpText.0, Self.helpText.1, corner: .topLeft, viewport: viewport)
         } else {
@@ -60,22 +71,54 @@ struct FramePainter {
         paintActionBars(viewport)
     }
 
-    private let infoLabels = "task\nepisode\nstep\nreward\nreturn\nnormalized\nspeed\ncamera\nhelp"
+    private var infoLabels: String {
+        "task\nepisode\nstep\nreward\nreturn\nnormalized\n" + (player.environment is any GoalConditionedEnvironment ? "goal\n" : "")
+            + "speed\ncamera\nhelp"
+    }
 
     private func infoValues(_ status: OverlayStatus) -> String {
         let speed = status.speed >= 1 ? "\(Int(status.speed))x" : "1/\(Int((1 / status.speed).rounded()))x"
         let state = status.isPaused ? " (paused)" : status.isBehind ? " (physics behind)" : ""
-        return [
+        var values = [
             player.task.name,
             "\(player.episode + 1) / \(player.episodes)",
             "\(player.step) / \(player.environment.maxEpisodeSteps)",
             String(format: "%.3f", player.reward),
             String(format: "%.1f", player.episodeReturn),
             String(format: "%.1f (so far)", player.normalizedReturn),
-            speed + state,
-            status.cameraName,
-            "F1",
-        ].joined(separator: "\n")
+        ]
+        if let goalTask = player.environment as? any GoalConditionedEnvironment {
+            values.append(Self.goalDistance(goalTask))
+        }
+        return (values + [speed + state, status.cameraName, "F1"]).joined(separator: "\n")
+    }
+
+    /// "3.21 m away" from the robot's root to the goal in the plane, or "reached".
+    static func goalDistance(_ task: any GoalConditionedEnvironment) -> String {
+        let root = task.simulation.qpos
+        let distance = PlanarPosition(x: root[0], y: root[1]).distance(to: task.goal)
+        return distance <= task.goalRadius ? "reached" : String(format: "%.2f m away", distance)
+    }
+
+    /// The goal as a translucent disc of the goal's radius, with a pole that shows from afar.
+    static func goalMarkers(_ task: any GoalConditionedEnvironment) -> [SceneMarker] {
+        let base = (x: task.goal.x, y: task.goal.y, z: 0.0)
+        return [SceneMarker(.cylinder(radius: task.goalRadius, height: 0.02), at: base, color: Color(0.1, 0.85, 0.2), alpha: 0.6),
+                SceneMarker(.cylinder(radius: 0.05, height: 2), at: base, color: Color(0.1, 0.85, 0.2))]
+    }
+
+    /// The whole arena from above in the bottom-right corner, a third of the frame's width, framed.
+    private func paintOverview(_ task: any GoalConditionedEnvironment, viewport: PixelRect, markers: [SceneMarker]) {
+        let arena = task.arena
+        let width = arena.maximum.x - arena.minimum.x, height = arena.maximum.y - arena.minimum.y
+        let insetWidth = viewport.width / 3, insetHeight = Int(Double(insetWidth) * height / width)
+        let margin = renderer.lineHeight / 2, border = 2
+        let inset = PixelRect(left: viewport.left + viewport.width - insetWidth - margin, bottom: viewport.bottom + margin,
+                              width: insetWidth, height: min(insetHeight, viewport.height / 2))
+        renderer.rectangle(PixelRect(left: inset.left - border, bottom: inset.bottom - border,
+                                     width: inset.width + 2 * border, height: inset.height + 2 * border), Color(1, 1, 1))
+        renderer.renderFromAbove(task.simulation, viewport: inset, centre: (arena.centre.x, arena.centre.y),
+                                 halfExtent: (width / 2, height / 2), markers: markers)
     }
 
     /// One row per actuator from the bottom: its name, then a bar from the middle of the action
@@ -126,7 +169,8 @@ struct EndingBanner {
         if player.finished.count < announcedEpisodes { announcedEpisodes = player.finished.count }
         guard player.finished.count > announcedEpisodes, let last = player.finished.last else { return }
         announcedEpisodes = player.finished.count
-        let ending = last.terminated ? "terminated" : last.unstable ? "truncated (physics unstable)" : "truncated"
+        let ending = last.success == true ? "reached the goal" : last.terminated ? "terminated"
+            : last.unstable ? "truncated (physics unstable)" : "truncated"
         text = String(format: "episode %d %@ at step %d: return %.1f, normalized %.1f",
                       last.index + 1, ending, last.length, last.return, last.normalizedScore)
         shownUntil = player.isDone ? .infinity : now + duration

@@ -142,7 +142,7 @@ public final class LiveViewer {
     private func selectCamera(_ index: Int) {
         cameraIndex = index
         renderer.setCamera(cameras[index].mode)
-        if index < 2 { renderer.viewFromTheSide() }
+        if index < 2 { renderer.viewFromTheSide(of: player.environment) }
     }
 
     /// Steps until the playback has caught up with `seconds` more of simulated time, or until

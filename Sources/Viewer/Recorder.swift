@@ -55,7 +55,7 @@ public final class Recorder {
                                  offscreen: (settings.width, settings.height))
         renderer.useOffscreenBuffer()
         renderer.setCamera(.tracking(body: torsoBody))
-        renderer.viewFromTheSide()
+        renderer.viewFromTheSide(of: player.environment)
         painter = FramePainter(player: player, renderer: renderer)
         image = RGBImage(width: settings.width, height: settings.height)
     }

@@ -19,6 +19,7 @@ struct Rollout: ParsableCommand {
 
             Examples: rollout --ckpt run7 --episodes 10
                       rollout --task hopper-medium-v2 --policy random --episodes 10
+                      rollout --task antmaze-umaze-v0 --policy random
                       rollout --ckpt run7 --viewer
                       rollout --ckpt run7 --episodes 1 --record hopper.mp4
             """,
@@ -48,8 +49,8 @@ struct Rollout: ParsableCommand {
     @Option(parsing: .unconditional, help: "Exit with a failure when the mean normalized score (of the selected checkpoint) is below this.")
     var minScore: Double?
 
-    @Option(parsing: .unconditional, help: "Number of episodes.")
-    var episodes = 10
+    @Option(parsing: .unconditional, help: "Number of episodes (default: the paper's protocol, 100 for AntMaze and 10 for locomotion).")
+    var episodes: Int?
 
     @Option(parsing: .unconditional, help: "Seed of the environments' reset noise and of the policy's sampling.")
     var seed: UInt64 = 0
@@ -140,9 +141,9 @@ struct Rollout: ParsableCommand {
     /// episodes that finished playing.
     private func play(_ policy: some BatchPolicy, task: D4RLTask, models: ModelDirectory) throws -> EvaluationReport {
         let evaluator = Evaluator(task: task, models: models, threads: threads.count)
+        let episodes = self.episodes ?? task.defaultEvaluationEpisodes
         let evaluation = try withProgress { try evaluator.record(policy, episodes: episodes, seed: seed, progress: $0) }
-        let player = EpisodePlayer(task: task, environment: try task.environment.makeEnvironment(models: models),
-                                   evaluation: evaluation)
+        let player = try EpisodePlayer(task: task, models: models, evaluation: evaluation)
         if viewer {
             try LiveViewer(player: player).run(maxFrames: maxFrames)
         } else {
@@ -186,6 +187,7 @@ struct Rollout: ParsableCommand {
 
     private func evaluate(_ policy: some BatchPolicy, task: D4RLTask, models: ModelDirectory) throws -> EvaluationReport {
         let evaluator = Evaluator(task: task, models: models, threads: threads.count)
+        let episodes = self.episodes ?? task.defaultEvaluationEpisodes
         return try withProgress { try evaluator.evaluate(policy, episodes: episodes, seed: seed, progress: $0) }
     }
 

@@ -4,7 +4,7 @@ import Testing
 @Suite struct RegistryTests {
     static let datasets = ["random", "medium", "medium-replay", "medium-expert", "expert", "full-replay"]
 
-    @Test(arguments: EnvironmentID.allCases)
+    @Test(arguments: EnvironmentID.locomotion)
     func everyDatasetOfEveryFamilyResolves(_ environment: EnvironmentID) throws {
         for dataset in Self.datasets {
             let name = "\(environment.rawValue)-\(dataset)-v2"
@@ -17,7 +17,7 @@ import Testing
 
     @Test func everyTaskIsListedOnce() {
         let names = D4RLTask.all.map(\.name)
-        #expect(names.count == 18)
+        #expect(names.count == 18 + 12)
         #expect(Set(names).count == names.count)
     }
 

@@ -118,8 +118,7 @@ struct EpisodePlayerTests {
         let (policy, task) = try CheckpointPolicy.load(try CheckpointLocation("run7"), taskOverride: nil, rule: .softmax)
         let evaluation = try Evaluator(task: task, models: models, threads: 2).record(policy, episodes: 4, seed: 0)
         #expect(evaluation.actions.map(\.count) == evaluation.report.episodes.map { 3 * $0.length })
-        let player = EpisodePlayer(task: task, environment: try task.environment.makeEnvironment(models: models),
-                                   evaluation: evaluation)
+        let player = try EpisodePlayer(task: task, models: models, evaluation: evaluation)
         while !player.isDone { try player.advance() }
         #expect(player.finished == evaluation.report.episodes)
         #expect(player.report.checkpoint == evaluation.report.checkpoint)

@@ -7,10 +7,9 @@ import Viewer
 func randomHopperPlayer(episodes: Int, seed: UInt64 = 0) throws -> EpisodePlayer {
     let task = try D4RLTask.named("hopper-medium-v2")
     let models = try ModelDirectory.locate()
-    let environment = try task.environment.makeEnvironment(models: models)
-    let policy = RandomPolicy(actionSpace: environment.actionSpace)
+    let policy = RandomPolicy(actionSpace: try task.makeEnvironment(models: models).actionSpace)
     let evaluation = try Evaluator(task: task, models: models, threads: 1).record(policy, episodes: episodes, seed: seed)
-    return EpisodePlayer(task: task, environment: environment, evaluation: evaluation)
+    return try EpisodePlayer(task: task, models: models, evaluation: evaluation)
 }
 
 /// The hopper's material is (0.8, 0.6, 0.4); the floor and the sky are grey and blue. Shading

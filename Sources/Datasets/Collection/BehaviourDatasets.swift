@@ -57,10 +57,9 @@ public struct BehaviourDatasets {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw BehaviourDatasetError.missingRunFile(path: path, level: level, environment: environment.rawValue)
             }
-            let spec = environment.locomotionSpec
             let (policy, stored) = try PolicyFile.read(path, environment: environment.rawValue,
-                                                       observationDimension: spec.observationDimension,
-                                                       actionDimension: spec.nu, capacity: collector.copies)
+                                                       observationDimension: environment.observationDimension,
+                                                       actionDimension: environment.actionDimension, capacity: collector.copies)
             var metadata = ["algorithm": "SAC", "level": level, "policy": path]
             metadata["iteration"] = stored["step"]
             metadata["policy_normalized_score"] = stored["normalized_score"]

@@ -50,11 +50,11 @@ public struct DatasetCollector {
                         progress: ((CollectionProgress) -> Void)? = nil) throws -> D4RLDataset {
         precondition(target > 0, "a dataset needs at least one transition")
         let vector = try VectorEnvironment(environment, count: copies, threads: threads, models: models)
-        let spec = environment.locomotionSpec
+        let (nq, nv) = environment.stateDimensions
         let observationWidth = vector.observationDimension, actionWidth = vector.actionDimension
         var generators = (0..<copies).map { SeededGenerator(.collection, seed: seed, index: $0) }
-        let episodeBuffer = ReplayBuffer(capacity: spec.maxEpisodeSteps, observationDimension: observationWidth,
-                                         actionDimension: actionWidth, qposDimension: spec.nq, qvelDimension: spec.nv)
+        let episodeBuffer = ReplayBuffer(capacity: environment.maxEpisodeSteps, observationDimension: observationWidth,
+                                         actionDimension: actionWidth, qposDimension: nq, qvelDimension: nv)
         var running = Array(repeating: episodeBuffer, count: copies)
         var kept: [String: [Float]] = [:], keptTransitions = 0, keptEpisodes = 0
 
@@ -66,7 +66,7 @@ public struct DatasetCollector {
         var environmentActions = [Double](repeating: 0, count: copies * actionWidth)
         // Each copy's observation and simulator state before the step, one row per copy.
         var previous = [Double](repeating: 0, count: copies * observationWidth)
-        var qpos = [Double](repeating: 0, count: copies * spec.nq), qvel = [Double](repeating: 0, count: copies * spec.nv)
+        var qpos = [Double](repeating: 0, count: copies * nq), qvel = [Double](repeating: 0, count: copies * nv)
         while keptTransitions < target {
             vector.withObservations { rows in
                 for i in 0..<rows.count { states.pointer[i] = Float(rows[i]) }
@@ -75,8 +75,8 @@ public struct DatasetCollector {
             qpos.withUnsafeMutableBufferPointer { qpos in
                 qvel.withUnsafeMutableBufferPointer { qvel in
                     for (copy, environment) in vector.environments.enumerated() {
-                        environment.simulation.qpos.copy(to: UnsafeMutableBufferPointer(rebasing: qpos[copy * spec.nq ..< (copy + 1) * spec.nq]))
-                        environment.simulation.qvel.copy(to: UnsafeMutableBufferPointer(rebasing: qvel[copy * spec.nv ..< (copy + 1) * spec.nv]))
+                        environment.simulation.qpos.copy(to: UnsafeMutableBufferPointer(rebasing: qpos[copy * nq ..< (copy + 1) * nq]))
+                        environment.simulation.qvel.copy(to: UnsafeMutableBufferPointer(rebasing: qvel[copy * nv ..< (copy + 1) * nv]))
                     }
                 }
             }
@@ -94,7 +94,7 @@ public struct DatasetCollector {
                         qvel.withUnsafeBufferPointer { qvel in
                             vector.withObservations { next in
                                 running[copy].append(ReplayBuffer.Step(
-                                    qpos: row(qpos, spec.nq), qvel: row(qvel, spec.nv), observation: row(previous, observationWidth),
+                                    qpos: row(qpos, nq), qvel: row(qvel, nv), observation: row(previous, observationWidth),
                                     action: UnsafeBufferPointer(start: actions.pointer + copy * actionWidth, count: actionWidth),
                                     logProbability: logProbabilities.pointer[copy], reward: outcome.reward,
                                     nextObservation: row(next, observationWidth),
@@ -120,7 +120,7 @@ public struct DatasetCollector {
         metadata["seed"] = String(seed)
         metadata["episodes"] = String(keptEpisodes)
         return D4RLDataset(steps: kept, observationDimension: observationWidth, actionDimension: actionWidth,
-                           qposDimension: spec.nq, qvelDimension: spec.nv, metadata: metadata)
+                           qposDimension: nq, qvelDimension: nv, metadata: metadata)
     }
 
     private func choose(_ behaviour: Behaviour, rows: Int, states: FloatBuffer, noise: FloatBuffer, actions: FloatBuffer,
