@@ -57,9 +57,8 @@ struct FramePainter {
 
     func paint(_ viewport: PixelRect, status: OverlayStatus) {
         let goalTask = player.environment as? any GoalConditionedEnvironment
-        let markers = goalTask.map(Self.goalMarkers) ?? []
-        renderer.render(player.environment.simulation, viewport: viewport, markers: markers)
-        if let goalTask { paintOverview(goalTask, viewport: viewport, markers: markers) }
+        renderer.render(player.environment.simulation, viewport: viewport, markers: goalTask.map(Self.goalMarkers) ?? [])
+        if let goalTask { paintOverview(goalTask, viewport: viewport) }
         if status.showsHelp {
             renderer.overlay(Self.helpText.0, Self.helpText.1, corner: .topLeft, viewport: viewport)
         } else {
@@ -107,10 +106,13 @@ struct FramePainter {
                 SceneMarker(.cylinder(radius: 0.05, height: 2), at: base, color: Color(0.1, 0.85, 0.2))]
     }
 
-    /// The whole arena from above in the bottom-right corner, a third of the frame's width, framed.
-    private func paintOverview(_ task: any GoalConditionedEnvironment, viewport: PixelRect, markers: [SceneMarker]) {
+    /// The whole arena from above in the bottom-right corner, a third of the frame's width, framed; the
+    /// goal is a dot big enough to find at that scale.
+    private func paintOverview(_ task: any GoalConditionedEnvironment, viewport: PixelRect) {
         let arena = task.arena
         let width = arena.maximum.x - arena.minimum.x, height = arena.maximum.y - arena.minimum.y
+        let dot = SceneMarker(.sphere(radius: max(task.goalRadius, max(width, height) / 30)),
+                              at: (task.goal.x, task.goal.y, 0), color: Color(0.1, 0.85, 0.2))
         let insetWidth = viewport.width / 3, insetHeight = Int(Double(insetWidth) * height / width)
         let margin = renderer.lineHeight / 2, border = 2
         let inset = PixelRect(left: viewport.left + viewport.width - insetWidth - margin, bottom: viewport.bottom + margin,
@@ -118,7 +120,7 @@ struct FramePainter {
         renderer.rectangle(PixelRect(left: inset.left - border, bottom: inset.bottom - border,
                                      width: inset.width + 2 * border, height: inset.height + 2 * border), Color(1, 1, 1))
         renderer.renderFromAbove(task.simulation, viewport: inset, centre: (arena.centre.x, arena.centre.y),
-                                 halfExtent: (width / 2, height / 2), markers: markers)
+                                 halfExtent: (width / 2, height / 2), markers: [dot])
     }
 
     /// One row per actuator from the bottom: its name, then a bar from the middle of the action

@@ -28,7 +28,7 @@ struct CollectDataset: ParsableCommand {
             Example: collect --env hopper --level medium --out datasets/hopper_medium-v2.hdf5
             """)
 
-    @Option(help: "Environment: \(EnvironmentID.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Environment: \(EnvironmentID.locomotion.map(\.rawValue).joined(separator: ", ")).")
     var env: String
 
     @Option(help: "Dataset level: \(BehaviourDatasets.levels.joined(separator: ", ")).")
@@ -89,7 +89,7 @@ struct TrainBehaviour: ParsableCommand {
             Example: collect sac --env hopper --steps 1000000
             """)
 
-    @Option(help: "Environment: \(EnvironmentID.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Environment: \(EnvironmentID.locomotion.map(\.rawValue).joined(separator: ", ")).")
     var env: String
 
     @Option(name: .customLong("run"), help: "Run folder (default: checkpoints/sac-ENV).")
@@ -140,9 +140,12 @@ struct TrainBehaviour: ParsableCommand {
     }
 }
 
+/// The locomotion environment `name`: collect makes D4RL's locomotion datasets.
 func environmentID(_ name: String) throws -> EnvironmentID {
-    guard let id = EnvironmentID(rawValue: name) else {
-        throw ValidationError("unknown --env '\(name)'; the environments are \(EnvironmentID.allCases.map(\.rawValue).joined(separator: ", "))")
+    let valid = EnvironmentID.locomotion.map(\.rawValue).joined(separator: ", ")
+    guard let id = EnvironmentID(rawValue: name), id.locomotionSpec != nil else {
+        let reason = EnvironmentID(rawValue: name) == nil ? "unknown --env '\(name)'" : "collect does not make \(name) data"
+        throw ValidationError("\(reason); it makes the locomotion datasets: \(valid)")
     }
     return id
 }

@@ -30,7 +30,7 @@ import Testing
                        errors: String(decoding: errorData, as: UTF8.self))
     }
 
-    @Test(arguments: ["rollout", "train", "collect", "bench", "bandit"])
+    @Test(arguments: ["rollout", "train", "collect", "conformance", "bench", "bandit"])
     func everyExecutablePrintsThePackageVersion(_ executable: String) throws {
         let outcome = try Self.run([executable, "--version"])
         #expect(outcome.status == 0 && outcome.output == packageVersion + "\n", "\(outcome)")
@@ -54,6 +54,21 @@ import Testing
     @Test func aMissingRunNamesTheFoldersSearchedAndTheirRuns() throws {
         let outcome = try Self.run(["rollout", "--ckpt", "no-such-run"])
         #expect(outcome.status == 1 && outcome.errors.contains("checkpoints/ (runs: run7)"), "\(outcome)")
+    }
+
+    @Test func conformanceChecksTheFixtureAndNamesWhatIsWrongWithABadFile() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("EnvironmentsTests/Fixtures/locomotion_trajectories.json").path
+        let good = try Self.run(["conformance", fixture])
+        #expect(good.status == 0 && good.output.contains("ok    antmaze-umaze: 60 of 60 steps")
+                    && good.output.contains("all 4 trajectories conform"), "\(good)")
+        let strict = try Self.run(["conformance", fixture, "--tolerance", "0"])
+        #expect(strict.status == 1 && strict.output.contains("FAILED walker2d"), "\(strict)")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("conformance-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try #"{"hopper": [{"action": [0, 0, 0], "obs": "x", "reward": 0, "terminated": false}]}"#.write(to: file, atomically: true, encoding: .utf8)
+        let bad = try Self.run(["conformance", file.path])
+        #expect(bad.status == 1 && bad.errors.contains("hopper[0].obs: expected"), "\(bad)")
     }
 
     /// ArgumentParser appends "(default: …)" to an option with a value in code; the help text must not

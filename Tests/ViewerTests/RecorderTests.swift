@@ -46,6 +46,29 @@ struct RecorderTests {
         #expect(image.robotFraction > 0.001, "the first frame shows no robot: \(image.robotFraction)")
     }
 
+    /// A maze's frame marks the goal and shows the whole maze from above in the bottom-right corner:
+    /// the goal's green shows there, and the maze's walls frame it.
+    @Test("an AntMaze frame shows the goal in an overview of the maze")
+    func mazeOverview() throws {
+        let task = try D4RLTask.named("antmaze-umaze-v2")
+        let models = try ModelDirectory.locate()
+        let policy = RandomPolicy(actionSpace: try task.makeEnvironment(models: models).actionSpace)
+        let evaluation = try Evaluator(task: task, models: models, threads: 1).record(policy, episodes: 1, seed: 0)
+        let player = try EpisodePlayer(task: task, models: models, evaluation: evaluation)
+        let recorder = try Recorder(player: player, settings: RecordingSettings(width: 320, height: 240, maxFrames: 1))
+        #expect(try recorder.record(to: .frames(folder: folder)) == 1)
+        let image = try decodePNG(folder + "/frame_000000.png")
+        func isGoalGreen(_ pixel: (red: UInt8, green: UInt8, blue: UInt8)) -> Bool {
+            Int(pixel.green) > Int(pixel.red) + 60 && Int(pixel.green) > Int(pixel.blue) + 60
+        }
+        // The inset is the right third of the frame, at the bottom (rows count from the top).
+        var insetGreen = 0
+        for y in image.height / 2..<image.height {
+            for x in image.width * 2 / 3..<image.width where isGoalGreen(image.pixel(x: x, y: y)) { insetGreen += 1 }
+        }
+        #expect(insetGreen > 3, "no goal in the overview")
+    }
+
     @Test("sizes that cannot be encoded and unknown formats are refused before anything is rendered")
     func badSettings() throws {
         let odd = try Recorder(player: try randomHopperPlayer(episodes: 1),
@@ -77,6 +100,12 @@ struct RecorderTests {
         var robotFraction: Double {
             let robot = stride(from: 0, to: rgb.count, by: 3).count { isRobotColour((rgb[$0], rgb[$0 + 1], rgb[$0 + 2])) }
             return Double(robot) / Double(width * height)
+        }
+
+        /// The colour at column `x`, row `y` (from the top).
+        func pixel(x: Int, y: Int) -> (red: UInt8, green: UInt8, blue: UInt8) {
+            let offset = (y * width + x) * 3
+            return (rgb[offset], rgb[offset + 1], rgb[offset + 2])
         }
     }
 

@@ -1,0 +1,85 @@
+import DiffusionQL
+import Environments
+import Evaluation
+import Foundation
+import SeededRandom
+import Testing
+
+/// Evaluations on AntMaze: success per episode and the success rate, random actions scoring 0, and
+/// Diffusion-QL checkpoints of the ant's dimensions (29 / 8) acting in the maze.
+@Suite struct AntMazeEvaluationTests {
+    let models: ModelDirectory
+
+    init() throws {
+        models = try ModelDirectory.locate()
+    }
+
+    /// A tiny run of the ant's dimensions, trained for two epochs on noise.
+    static func tinyRun(task: String, stateDimension: Int, actionDimension: Int) throws -> RunFolder {
+        var config = TrainingConfig(task: task, stateDimension: stateDimension, actionDimension: actionDimension)
+        config.diffusionSteps = 3
+        config.hiddenWidth = 16
+        config.batchSize = 8
+        config.epochs = 1
+        config.stepsPerEpoch = 3
+        config.saveEvery = 1
+        var generator = SeededGenerator(seed: 2)
+        func values(_ count: Int, _ scale: Double = 1) -> [Float] { (0..<count).map { _ in Float(scale * generator.normal()) } }
+        let data = try Transitions(
+            stateDimension: stateDimension, actionDimension: actionDimension, states: values(64 * stateDimension),
+            actions: values(64 * actionDimension, 0.3), rewards: values(64), nextStates: values(64 * stateDimension),
+            notDone: Array(repeating: 1, count: 64))
+        let folder = RunFolder(path: FileManager.default.temporaryDirectory.appendingPathComponent("antmaze-\(UUID().uuidString)").path)
+        try TrainingRun(folder: folder, config: config, data: data).train()
+        return folder
+    }
+
+    @Test func randomActionsNeverReachTheGoalAndTheReportSaysSo() throws {
+        let task = try D4RLTask.named("antmaze-umaze-v0")
+        let policy = RandomPolicy(actionSpace: try task.makeEnvironment(models: models).actionSpace)
+        let report = try Evaluator(task: task, models: models, threads: 2).evaluate(policy, episodes: 3, seed: 0)
+        #expect(report.episodes.allSatisfy { $0.success == false && $0.length == 700 && !$0.terminated })
+        #expect(report.successRate == 0 && report.meanNormalizedScore == 0)
+        #expect(report.table().contains("success rate 0.0% (0 of 3 episodes reached the goal)"))
+        let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        #expect(json.contains("\"success_rate\":0") && json.contains("\"success\":false"))
+    }
+
+    @Test func theSuccessRateIsTheShareOfEpisodesThatReachedTheGoal() throws {
+        let episodes = (0..<4).map { index in
+            EpisodeResult(index: index, seed: 0, return: index < 1 ? 1 : 0, length: index < 1 ? 120 : 700,
+                          normalizedScore: index < 1 ? 100 : 0, terminated: index < 1, unstable: false, success: index < 1)
+        }
+        let report = EvaluationReport(task: "antmaze-umaze-v2", checkpoint: "x", seed: 0, episodes: episodes)
+        #expect(report.successRate == 0.25 && report.meanNormalizedScore == 25)
+        #expect(report.table().contains("reached goal") && report.table().contains("success rate 25.0% (1 of 4 episodes"))
+        let locomotion = EvaluationReport(task: "hopper-medium-v2", checkpoint: "x", seed: 0, episodes: [
+            EpisodeResult(index: 0, seed: 0, return: 10, length: 9, normalizedScore: 0.9, terminated: true, unstable: false),
+        ])
+        #expect(locomotion.successRate == nil && !locomotion.table().contains("success"))
+        #expect(!String(decoding: try JSONEncoder().encode(locomotion), as: UTF8.self).contains("success"))
+    }
+
+    @Test func aCheckpointOfTheAntsDimensionsActsInTheMaze() throws {
+        let folder = try Self.tinyRun(task: "antmaze-umaze-v0", stateDimension: 29, actionDimension: 8)
+        let (policy, task) = try CheckpointPolicy.load(try CheckpointLocation(folder.path), taskOverride: nil, rule: .softmax)
+        #expect(task.name == "antmaze-umaze-v0")
+        let report = try Evaluator(task: task, models: models, threads: 2).evaluate(policy, episodes: 2, seed: 1)
+        #expect(report.episodes.count == 2 && report.successRate != nil)
+        #expect(report.episodes.allSatisfy { $0.length <= 700 && $0.success != nil })
+        let (_, medium) = try CheckpointPolicy.load(try CheckpointLocation(folder.path), taskOverride: "antmaze-medium-diverse-v2", rule: .softmax)
+        #expect(medium.environment == .antmazeMedium)
+    }
+
+    @Test func checkpointsOfOtherDimensionsAreRefusedOnEitherSide() throws {
+        let ant = try Self.tinyRun(task: "antmaze-umaze-v0", stateDimension: 29, actionDimension: 8)
+        let hopper = try Self.tinyRun(task: "hopper-medium-v2", stateDimension: 11, actionDimension: 3)
+        let onMaze = try #require(throws: CheckpointError.self) {
+            try CheckpointPolicy.load(try CheckpointLocation(hopper.path), taskOverride: "antmaze-umaze-v0", rule: .softmax)
+        }
+        #expect(onMaze.description.contains("state dimension") && onMaze.description.contains("11") && onMaze.description.contains("29"))
+        #expect(throws: CheckpointError.self) {
+            try CheckpointPolicy.load(try CheckpointLocation(ant.path), taskOverride: "hopper-medium-v2", rule: .softmax)
+        }
+    }
+}
