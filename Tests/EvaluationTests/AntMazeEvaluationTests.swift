@@ -2,7 +2,6 @@ import DiffusionQL
 import Environments
 import Evaluation
 import Foundation
-import SeededRandom
 import Testing
 
 /// Evaluations on AntMaze: success per episode and the success rate, random actions scoring 0, and
@@ -12,26 +11,6 @@ import Testing
 
     init() throws {
         models = try ModelDirectory.locate()
-    }
-
-    /// A tiny run of the ant's dimensions, trained for two epochs on noise.
-    static func tinyRun(task: String, stateDimension: Int, actionDimension: Int) throws -> RunFolder {
-        var config = TrainingConfig(task: task, stateDimension: stateDimension, actionDimension: actionDimension)
-        config.diffusionSteps = 3
-        config.hiddenWidth = 16
-        config.batchSize = 8
-        config.epochs = 1
-        config.stepsPerEpoch = 3
-        config.saveEvery = 1
-        var generator = SeededGenerator(seed: 2)
-        func values(_ count: Int, _ scale: Double = 1) -> [Float] { (0..<count).map { _ in Float(scale * generator.normal()) } }
-        let data = try Transitions(
-            stateDimension: stateDimension, actionDimension: actionDimension, states: values(64 * stateDimension),
-            actions: values(64 * actionDimension, 0.3), rewards: values(64), nextStates: values(64 * stateDimension),
-            notDone: Array(repeating: 1, count: 64))
-        let folder = RunFolder(path: FileManager.default.temporaryDirectory.appendingPathComponent("antmaze-\(UUID().uuidString)").path)
-        try TrainingRun(folder: folder, config: config, data: data).train()
-        return folder
     }
 
     @Test func randomActionsNeverReachTheGoalAndTheReportSaysSo() throws {
@@ -61,7 +40,7 @@ import Testing
     }
 
     @Test func aCheckpointOfTheAntsDimensionsActsInTheMaze() throws {
-        let folder = try Self.tinyRun(task: "antmaze-umaze-v0", stateDimension: 29, actionDimension: 8)
+        let folder = try tinyRun(task: "antmaze-umaze-v0", stateDimension: 29, actionDimension: 8, epochs: 1, seed: 2)
         let (policy, task) = try CheckpointPolicy.load(try CheckpointLocation(folder.path), taskOverride: nil, rule: .softmax)
         #expect(task.name == "antmaze-umaze-v0")
         let report = try Evaluator(task: task, models: models, threads: 2).evaluate(policy, episodes: 2, seed: 1)
@@ -72,8 +51,8 @@ import Testing
     }
 
     @Test func checkpointsOfOtherDimensionsAreRefusedOnEitherSide() throws {
-        let ant = try Self.tinyRun(task: "antmaze-umaze-v0", stateDimension: 29, actionDimension: 8)
-        let hopper = try Self.tinyRun(task: "hopper-medium-v2", stateDimension: 11, actionDimension: 3)
+        let ant = try tinyRun(task: "antmaze-umaze-v0", stateDimension: 29, actionDimension: 8, epochs: 1, seed: 2)
+        let hopper = try tinyRun(task: "hopper-medium-v2", stateDimension: 11, actionDimension: 3, epochs: 1, seed: 2)
         let onMaze = try #require(throws: CheckpointError.self) {
             try CheckpointPolicy.load(try CheckpointLocation(hopper.path), taskOverride: "antmaze-umaze-v0", rule: .softmax)
         }

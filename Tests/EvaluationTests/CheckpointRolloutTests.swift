@@ -2,7 +2,6 @@ import DiffusionQL
 import Environments
 import Evaluation
 import Foundation
-import SeededRandom
 import Testing
 
 /// Rollouts of a Diffusion-QL checkpoint: a tiny hopper run trained for two epochs on noise.
@@ -12,19 +11,7 @@ import Testing
 
     init() throws {
         models = try ModelDirectory.locate()
-        var config = TrainingConfig(task: "hopper-medium-v2", stateDimension: 11, actionDimension: 3)
-        config.diffusionSteps = 3
-        config.hiddenWidth = 16
-        config.batchSize = 8
-        config.epochs = 2
-        config.stepsPerEpoch = 3
-        config.saveEvery = 1
-        var generator = SeededGenerator(seed: 9)
-        func values(_ count: Int, _ scale: Double = 1) -> [Float] { (0..<count).map { _ in Float(scale * generator.normal()) } }
-        let data = try Transitions(stateDimension: 11, actionDimension: 3, states: values(64 * 11), actions: values(64 * 3, 0.3),
-                                   rewards: values(64), nextStates: values(64 * 11), notDone: Array(repeating: 1, count: 64))
-        folder = RunFolder(path: FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString)").path)
-        try TrainingRun(folder: folder, config: config, data: data).train()
+        folder = try tinyRun(task: "hopper-medium-v2", stateDimension: 11, actionDimension: 3, epochs: 2, seed: 9)
     }
 
     func report(episodes: Int, seed: UInt64, threads: Int, rule: ActionSelector.Rule = .softmax,
