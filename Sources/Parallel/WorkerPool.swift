@@ -1,5 +1,10 @@
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A fixed pool of threads that runs one data-parallel loop at a time, EnvPool-style: the calling
 /// thread takes the first share of the work and waits for the others.
@@ -35,6 +40,7 @@ public final class WorkerPool: @unchecked Sendable {
 
 private final class PoolState: @unchecked Sendable {
     let threadCount: Int
+    /// Guards sleeping: workers wait on it for the next job, the caller for the last worker.
     private let condition = NSCondition()
     /// Bumped once per `forEach`; a worker runs a job when it sees a generation it has not run.
     private let generation = Atomic<Int>(0)
@@ -44,10 +50,6 @@ private final class PoolState: @unchecked Sendable {
     /// The loop being run; written only while no worker is running a job.
     nonisolated(unsafe) private var job: ((Int) -> Void)?
     nonisolated(unsafe) private var jobCount = 0
-
-    /// How long a worker spins for the next job before it sleeps: consecutive short loops (one
-    /// environment step each) come faster than a sleeping thread can be woken.
-    private static let spinIterations = 20_000
 
     init(threadCount: Int) {
         self.threadCount = threadCount
@@ -65,7 +67,7 @@ private final class PoolState: @unchecked Sendable {
             unfinishedWorkers.store(threadCount - 1, ordering: .relaxed)
             publishGeneration()
             claimAndRun(count, body)
-            while unfinishedWorkers.load(ordering: .acquiring) > 0 {}
+            awaitWorkers()
             job = nil
         }
     }
@@ -81,7 +83,12 @@ private final class PoolState: @unchecked Sendable {
             seen = waitForGeneration(after: seen)
             if isShuttingDown.load(ordering: .acquiring) { return }
             if let job { claimAndRun(jobCount, job) }
-            unfinishedWorkers.subtract(1, ordering: .releasing)
+            if unfinishedWorkers.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                // Under the lock, so that a caller about to sleep cannot miss it.
+                condition.lock()
+                condition.broadcast()
+                condition.unlock()
+            }
         }
     }
 
@@ -100,14 +107,41 @@ private final class PoolState: @unchecked Sendable {
         }
     }
 
+    /// Until every worker has finished the job: spinning first, since the loops are short (one
+    /// environment step each), then yielding the core, then sleeping, so that a pool on an
+    /// oversubscribed machine does not burn the time its workers need.
+    private func awaitWorkers() {
+        if Backoff.spin(until: { unfinishedWorkers.load(ordering: .acquiring) == 0 }) { return }
+        condition.lock()
+        while unfinishedWorkers.load(ordering: .acquiring) > 0 { condition.wait() }
+        condition.unlock()
+    }
+
     private func waitForGeneration(after seen: Int) -> Int {
-        for _ in 0..<Self.spinIterations {
-            let current = generation.load(ordering: .acquiring)
-            if current != seen { return current }
+        if Backoff.spin(until: { generation.load(ordering: .acquiring) != seen }) {
+            return generation.load(ordering: .acquiring)
         }
         condition.lock()
         defer { condition.unlock() }
         while generation.load(ordering: .acquiring) == seen { condition.wait() }
         return generation.load(ordering: .acquiring)
+    }
+}
+
+/// Waiting that gets cheaper for the machine the longer it lasts: a short spin (the next job of a
+/// loop of environment steps comes within microseconds), then yielding the core to any other
+/// runnable thread, after which the caller should sleep.
+enum Backoff {
+    static let spinIterations = 2_000
+    static let yields = 50
+
+    /// True when `isDone` became true while spinning or yielding.
+    static func spin(until isDone: () -> Bool) -> Bool {
+        for _ in 0..<spinIterations where isDone() { return true }
+        for _ in 0..<yields {
+            if isDone() { return true }
+            sched_yield()
+        }
+        return isDone()
     }
 }
