@@ -2,13 +2,14 @@
 import PackageDescription
 
 // Layers, lowest first; a target imports only targets of lower layers (or of its own, where named).
-//   1. C modules, module maps only: CMuJoCo, CBLAS, CHDF5, CGLFW, CEGL, CPNG.
+//   1. C modules, module maps only: CMuJoCo, CBLAS, CXSMM (libxsmm), CHDF5, CGLFW, CEGL, CPNG.
 //      NumericKernels, C source: element-wise kernels (Mish) with a vector path chosen at run time.
 //   2. Leaf utilities: SeededRandom (the generator and every random stream's key), Parallel (the worker
 //      pool), Persistence (atomic writes, stable JSON, resume checks), TerminalProgress (progress lines).
 //   3. MuJoCo: owning model and simulation over CMuJoCo.
 //   4. Environments: the Environment protocol, the locomotion tasks, the D4RL registry, the vector runner.
-//   5. NeuralNet: parameters, layers with backward passes, Adam, safetensors (over CBLAS, NumericKernels).
+//   5. NeuralNet: parameters, layers with backward passes, Adam, safetensors (over CXSMM or CBLAS,
+//      NumericKernels, and Parallel's pool for the parts of a pass).
 //   6. RLCore: what both agents share: the twin critic and minibatches of transitions.
 //   7. DiffusionQL (the paper's policy, critic training, acting rule, trainer, run folders) and
 //      SoftActorCritic (the behaviour agent, its replay buffer and its online run), side by side.
@@ -19,6 +20,14 @@ import PackageDescription
 //  11. Benchmarks and CommandLineOptions, then the executables (thin front ends): rollout, train, collect,
 //      conformance, bench, bandit.
 // No target uses unsafe build flags, so other packages can depend on this one by version.
+
+// libxsmm's JIT kernels for the networks' small products where it exists (x86-64 Linux: Debian's
+// libxsmm-dev, which tools/setup installs); OpenBLAS alone elsewhere.
+#if os(Linux) && arch(x86_64)
+let denseKernels: [Target.Dependency] = ["CXSMM"]
+#else
+let denseKernels: [Target.Dependency] = []
+#endif
 
 let package = Package(
     name: "swift-diffusion-ql",
@@ -52,6 +61,7 @@ let package = Package(
         .systemLibrary(name: "CGLFW", path: "Sources/CGLFW", pkgConfig: "glfw3", providers: [.apt(["libglfw3-dev"])]),
         .systemLibrary(name: "CEGL", path: "Sources/CEGL", pkgConfig: "egl", providers: [.apt(["libegl-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CXSMM", path: "Sources/CXSMM", pkgConfig: "libxsmm", providers: [.apt(["libxsmm-dev"])]),
         .target(name: "NumericKernels"),
 
         .target(name: "SeededRandom"),
@@ -61,8 +71,8 @@ let package = Package(
 
         .target(name: "MuJoCo", dependencies: ["CMuJoCo"]),
         .target(name: "Environments", dependencies: ["MuJoCo", "SeededRandom", "Parallel", "Persistence"]),
-        .target(name: "NeuralNet", dependencies: ["CBLAS", "NumericKernels", "SeededRandom", "Persistence"]),
-        .target(name: "RLCore", dependencies: ["NeuralNet", "SeededRandom"]),
+        .target(name: "NeuralNet", dependencies: ["CBLAS", "NumericKernels", "SeededRandom", "Parallel", "Persistence"] + denseKernels),
+        .target(name: "RLCore", dependencies: ["NeuralNet", "SeededRandom", "Parallel"]),
         .target(name: "DiffusionQL", dependencies: [
             "RLCore", "NeuralNet", "SeededRandom", "Parallel", "Persistence", "TerminalProgress",
         ]),
@@ -110,7 +120,7 @@ let package = Package(
         ]),
 
         // Finite-difference checking shared by the test targets.
-        .target(name: "GradientCheck", dependencies: ["SeededRandom"], path: "Tests/GradientCheck"),
+        .target(name: "GradientCheck", dependencies: ["NeuralNet", "SeededRandom"], path: "Tests/GradientCheck"),
         .testTarget(name: "MuJoCoTests", dependencies: ["MuJoCo"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "MuJoCo", "SeededRandom", "Parallel"],
                     resources: [.copy("Fixtures")]),
@@ -120,7 +130,7 @@ let package = Package(
         .testTarget(name: "SoftActorCriticTests", dependencies: ["SoftActorCritic", "RLCore", "NeuralNet", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "BanditTests", dependencies: ["Bandit"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "SoftActorCritic", "Environments", "CHDF5", "SeededRandom"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "DiffusionQL", "Environments", "SeededRandom"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "DiffusionQL", "NeuralNet", "Environments"]),
         .testTarget(name: "TerminalProgressTests", dependencies: ["TerminalProgress"]),
         .testTarget(name: "CommandLineTests", dependencies: ["CommandLineOptions"]),
         .testTarget(name: "ViewerTests", dependencies: ["Viewer", "Evaluation", "DiffusionQL", "Environments", "CGLFW", "CPNG"]),

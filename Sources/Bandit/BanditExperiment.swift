@@ -91,12 +91,12 @@ public struct BanditExperiment: Sendable {
     /// Trains a policy with `eta` on the data and returns `samples` actions drawn from it.
     /// `progress` receives the fraction of training done.
     public func trainAndSample(eta: Float, data: Transitions, progress: ((Double) -> Void)? = nil) throws -> [SIMD2<Float>] {
-        let trainer = try Trainer(config: config(eta: eta))
+        // Products of 100 × 128 matrices are too small to share between threads.
+        let trainer = try Trainer(config: config(eta: eta), threads: 1)
         let total = epochs * stepsPerEpoch
         for step in 0..<total {
-            // Products of 100 × 128 matrices are too small to split: a second BLAS thread only adds
-            // synchronisation (measured: no faster on 2 cores, and far slower when the cores are busy).
-            // One thread also makes the results the same on every machine.
+            // Nor between OpenBLAS's threads, where it computes them (measured: no faster on 2 cores, and
+            // far slower when the cores are busy); one thread also makes the results the same everywhere.
             try BLAS.withThreads(1) { _ = try trainer.step(on: data) }
             if step % 100 == 99 { progress?(Double(step + 1) / Double(total)) }
         }

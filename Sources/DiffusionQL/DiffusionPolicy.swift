@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNet
+import Parallel
 import SeededRandom
 
 /// The diffusion policy: a conditional DDPM over actions (Wang, Hunt and Zhou, 2023, Section 3).
@@ -30,8 +31,9 @@ public final class DiffusionPolicy {
     private let modelActionGradient: FloatBuffer
     private var recordedRows = 0
 
+    /// `pool` shares the parts of each network pass (`MLPTape`); nil runs them on the calling thread.
     public init(stateDimension: Int, actionDimension: Int, maxAction: Float, schedule: NoiseSchedule,
-                hiddenWidth: Int = 256, capacity: Int, generator: inout SeededGenerator) {
+                hiddenWidth: Int = 256, capacity: Int, pool: WorkerPool? = nil, generator: inout SeededGenerator) {
         let parameters = Parameters()
         let model = NoiseModel(stateDimension: stateDimension, actionDimension: actionDimension, hiddenWidth: hiddenWidth,
                                parameters: parameters, generator: &generator)
@@ -41,7 +43,7 @@ public final class DiffusionPolicy {
         self.maxAction = maxAction
         self.capacity = capacity
         let n = schedule.steps, size = capacity * actionDimension
-        tapes = (0..<n).map { _ in NoiseModelTape(model, capacity: capacity) }
+        tapes = (0..<n).map { _ in NoiseModelTape(model, capacity: capacity, pool: pool) }
         chain = (0...n).map { _ in FloatBuffer(count: size) }
         x0Estimates = (0..<n).map { _ in FloatBuffer(count: size) }
         steps = .allocate(capacity: capacity)

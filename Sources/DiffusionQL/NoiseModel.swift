@@ -1,4 +1,5 @@
 import NeuralNet
+import Parallel
 import SeededRandom
 
 /// The reference's noise model eps(a_i, i, s): the step's sinusoidal embedding through a small MLP
@@ -72,11 +73,11 @@ final class NoiseModelTape {
     let inputGradient: FloatBuffer
     let timeGradient: FloatBuffer
 
-    init(_ model: NoiseModel, capacity: Int) {
+    init(_ model: NoiseModel, capacity: Int, pool: WorkerPool?) {
         embedding = FloatBuffer(count: capacity * 16)
-        timeTape = MLPTape(model.timeMLP, capacity: capacity)
+        timeTape = MLPTape(model.timeMLP, capacity: capacity, pool: pool)
         input = FloatBuffer(count: capacity * model.inputWidth)
-        networkTape = MLPTape(model.network, capacity: capacity)
+        networkTape = MLPTape(model.network, capacity: capacity, pool: pool)
         inputGradient = FloatBuffer(count: capacity * model.inputWidth)
         timeGradient = FloatBuffer(count: capacity * 16)
     }

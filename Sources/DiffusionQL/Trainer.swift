@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNet
+import Parallel
 import RLCore
 import SeededRandom
 
@@ -68,7 +69,10 @@ public final class Trainer {
     private let newActions: FloatBuffer
     private let newActionGradient: FloatBuffer
 
-    public init(config: TrainingConfig) throws {
+    /// A trainer whose network passes are split between `threads` threads (the calling one included).
+    /// The numbers do not depend on how many there are when the dense products are row-independent
+    /// (`DenseProducts.isRowIndependent`).
+    public init(config: TrainingConfig, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         let problems = config.problems()
         guard problems.isEmpty else { throw TrainingError.invalidConfig(problems: problems) }
         self.config = config
@@ -76,14 +80,15 @@ public final class Trainer {
         generator = SeededGenerator(.training, seed: config.seed)
         let schedule = NoiseSchedule(config.schedule, steps: config.diffusionSteps)
         let rows = config.batchSize, nextRows = rows * config.nextActionsPerState
+        let pool = threads > 1 ? WorkerPool(threads: threads) : nil
         func policy(capacity: Int) -> DiffusionPolicy {
             DiffusionPolicy(stateDimension: config.stateDimension, actionDimension: config.actionDimension,
                             maxAction: config.maxAction, schedule: schedule, hiddenWidth: config.hiddenWidth,
-                            capacity: capacity, generator: &initializer)
+                            capacity: capacity, pool: pool, generator: &initializer)
         }
         func critic(capacity: Int) -> Critic {
             Critic(stateDimension: config.stateDimension, actionDimension: config.actionDimension,
-                   hiddenWidth: config.hiddenWidth, capacity: capacity, generator: &initializer)
+                   hiddenWidth: config.hiddenWidth, capacity: capacity, pool: pool, generator: &initializer)
         }
         actor = policy(capacity: rows)
         emaActor = policy(capacity: nextRows)

@@ -37,6 +37,7 @@ public final class Adam {
             v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
             p[i] -= stepSize * m[i] / (v[i].squareRoot() / sqrtCorrection2 + epsilon)
         }
+        parameters.valuesDidChange()
     }
 
     /// Restores a saved state (step count and moments).

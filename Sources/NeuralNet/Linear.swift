@@ -20,38 +20,31 @@ public struct Linear: Sendable {
         bias = parameters.add(name: name + ".bias", shape: [outputs], values: draw(outputs, &generator))
     }
 
-    /// y (rows × outputs) = x (rows × inputs) Wᵀ + b.
+    /// y (rows × outputs) = x (rows × inputs) Wᵀ + b; `forwardWeights` from `Parameters.forwardWeights()`.
     @inline(__always)
-    func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>) {
+    func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>,
+                 forwardWeights: UnsafePointer<Float>) {
         let b = values + bias.offset
         for row in 0..<rows { (y + row * outputs).update(from: b, count: outputs) }
-        BLAS.gemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs,
-                  b: values + weight.offset, ldb: inputs, beta: 1, c: y, ldc: outputs)
+        DenseProducts.forward(x, rows: rows, inputs: inputs, outputs: outputs, weights: forwardWeights + weight.offset, into: y)
     }
 
-    /// Accumulates dW += dyᵀ x and db += Σ_rows dy when `gradients` is given; writes dx = dy W when
-    /// `dx` is given.
+    /// dx (rows × inputs) = dy (rows × outputs) W.
     @inline(__always)
-    func backward(
-        _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>?,
-        values: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>?
-    ) {
-        if let gradients { accumulateGradients(x, dy, rows: rows, into: gradients) }
-        if let dx {
-            BLAS.gemm(m: rows, n: inputs, k: outputs, a: dy, lda: outputs, b: values + weight.offset, ldb: inputs,
-                      beta: 0, c: dx, ldc: inputs)
-        }
+    func inputGradient(_ dy: UnsafePointer<Float>, rows: Int, into dx: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>) {
+        DenseProducts.inputGradient(dy, rows: rows, inputs: inputs, outputs: outputs, weights: values + weight.offset, into: dx)
     }
 
+    /// dW += dyᵀ x and db += Σ_rows dy for the outputs `first ..< first + count`, over all `rows`.
     @inline(__always)
-    private func accumulateGradients(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, rows: Int,
-                                     into gradients: UnsafeMutablePointer<Float>) {
-        BLAS.gemm(transposeA: true, m: outputs, n: inputs, k: rows, a: dy, lda: outputs, b: x, ldb: inputs,
-                  beta: 1, c: gradients + weight.offset, ldc: inputs)
+    func accumulateGradients(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, rows: Int, outputs first: Int, count: Int,
+                             into gradients: UnsafeMutablePointer<Float>) {
+        DenseProducts.weightGradient(dy, x, rows: rows, inputs: inputs, outputs: outputs, first: first, count: count,
+                                     into: gradients + weight.offset)
         let db = gradients + bias.offset
         for row in 0..<rows {
             let r = dy + row * outputs
-            for j in 0..<outputs { db[j] += r[j] }
+            for j in first..<first + count { db[j] += r[j] }
         }
     }
 }

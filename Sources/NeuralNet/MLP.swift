@@ -1,3 +1,4 @@
+import Parallel
 import SeededRandom
 
 /// Linear layers with an activation between them (and after the last one when `activateLast`).
@@ -5,6 +6,12 @@ public struct MLP: Sendable {
     public let layers: [Linear]
     public let activation: Activation
     public let activateLast: Bool
+
+    /// Rows per part of a pass: parts are the units the tape's pool shares. The products give every
+    /// row the same numbers whatever part it is in when they are row-independent (`DenseProducts`).
+    static let rowsPerPart = 32
+    /// Outputs per part of a weight gradient, which sums over all rows.
+    static let outputsPerPart = 64
 
     /// Layers named `names[i]` (PyTorch's module paths, e.g. "q1_model.0") mapping `sizes[i]` to
     /// `sizes[i + 1]` features.
@@ -31,38 +38,46 @@ public struct MLP: Sendable {
     /// Runs the network on `rows` rows of `input`, keeping what the backward pass needs in `tape`
     /// unless `recording` is false (inference: activations in place, half the memory traffic).
     /// Returns the output (rows × outputs), which lives in the tape until its next forward pass.
+    /// Parts of rows go through all layers on the tape's pool.
     @discardableResult
     public func forward(_ input: UnsafePointer<Float>, rows: Int, tape: MLPTape, parameters: Parameters,
                         recording: Bool = true) -> UnsafeMutablePointer<Float> {
         precondition(rows <= tape.capacity, "batch of \(rows) rows exceeds the tape's \(tape.capacity)")
         tape.rows = recording ? rows : 0
-        var x = input
+        var source = input
         if recording {
             tape.input.pointer.update(from: input, count: rows * inputs)
-            x = UnsafePointer(tape.input.pointer)
+            source = UnsafePointer(tape.input.pointer)
         }
-        for (index, layer) in layers.enumerated() {
-            let z = tape.preActivations[index].pointer
-            layer.forward(x, rows: rows, into: z, values: parameters.values.pointer)
-            guard isActivated(index) else {
-                x = UnsafePointer(z)
-                continue
-            }
-            if recording {
-                activation.apply(z, tape.outputs[index].pointer, count: rows * layer.outputs)
-                x = UnsafePointer(tape.outputs[index].pointer)
-            } else {
-                activation.applyInPlace(z, count: rows * layer.outputs)
-                x = UnsafePointer(z)
+        let values = UnsafePointer(parameters.values.pointer), weights = parameters.forwardWeights()
+        let firstInput = source
+        tape.run(parts(of: rows)) { first, count in
+            var x = firstInput + first * inputs
+            for (index, layer) in layers.enumerated() {
+                let z = tape.preActivations[index].pointer + first * layer.outputs
+                layer.forward(x, rows: count, into: z, values: values, forwardWeights: weights)
+                let width = count * layer.outputs
+                if !isActivated(index) {
+                    x = UnsafePointer(z)
+                } else if recording {
+                    let y = tape.outputs[index].pointer + first * layer.outputs
+                    activation.apply(z, y, count: width)
+                    x = UnsafePointer(y)
+                } else {
+                    activation.applyInPlace(z, count: width)
+                    x = UnsafePointer(z)
+                }
             }
         }
-        return UnsafeMutablePointer(mutating: x)
+        return recording || !isActivated(layers.count - 1)
+            ? layerOutput(layers.count - 1, tape) : tape.preActivations[layers.count - 1].pointer
     }
 
     /// Backpropagates `outputGradient` (rows × outputs) through the pass recorded in `tape`:
     /// accumulates parameter gradients into `parameters.gradients` (unless `parameterGradients` is
     /// false, when only the input gradient is wanted) and, when `inputGradient` is given, writes the
-    /// gradient with respect to the input (rows × inputs) there.
+    /// gradient with respect to the input (rows × inputs) there. Each layer's weight gradient is
+    /// split by outputs and its input gradient by rows, the parts shared by the tape's pool.
     public func backward(
         _ outputGradient: UnsafePointer<Float>, tape: MLPTape, parameters: Parameters,
         inputGradient: UnsafeMutablePointer<Float>? = nil, parameterGradients: Bool = true
@@ -72,22 +87,51 @@ public struct MLP: Sendable {
         var dy = tape.gradientA.pointer
         var spare = tape.gradientB.pointer
         let last = layers.count - 1
-        dy.update(from: outputGradient, count: rows * outputs)
+        let values = UnsafePointer(parameters.values.pointer), gradients = parameters.gradients.pointer
+        let rowParts = parts(of: rows)
+        let lastGradient = dy
+        tape.run(rowParts) { first, count in
+            (lastGradient + first * outputs).update(from: outputGradient + first * outputs, count: count * outputs)
+            applyActivationBackward(last, tape: tape, to: lastGradient, first: first, count: count)
+        }
         for index in stride(from: last, through: 0, by: -1) {
             let layer = layers[index]
-            if isActivated(index) {
-                activation.backward(tape.preActivations[index].pointer, scaling: dy, count: rows * layer.outputs)
-            }
-            let x = index == 0 ? tape.input.pointer : layerOutput(index - 1, tape)
+            let x = UnsafePointer(index == 0 ? tape.input.pointer : layerOutput(index - 1, tape))
             let dx = index == 0 ? inputGradient : spare
-            layer.backward(x, dy, rows: rows, dx: dx, values: parameters.values.pointer,
-                           gradients: parameterGradients ? parameters.gradients.pointer : nil)
+            let weightParts = parameterGradients ? parts(of: layer.outputs, size: Self.outputsPerPart) : []
+            let inputParts = dx == nil ? [] : rowParts
+            let gradient = UnsafePointer(dy)
+            tape.run(weightParts.count + inputParts.count) { task in
+                if task < weightParts.count {
+                    let (first, count) = weightParts[task]
+                    layer.accumulateGradients(x, gradient, rows: rows, outputs: first, count: count, into: gradients)
+                } else if let dx {
+                    let (first, count) = inputParts[task - weightParts.count]
+                    layer.inputGradient(gradient + first * layer.outputs, rows: count, into: dx + first * layer.inputs,
+                                        values: values)
+                    if index > 0 { applyActivationBackward(index - 1, tape: tape, to: dx, first: first, count: count) }
+                }
+            }
             swap(&dy, &spare)
         }
     }
 
+    /// gradient *= f'(z) on rows `first ..< first + count` of layer `index`'s output gradient.
+    private func applyActivationBackward(_ index: Int, tape: MLPTape, to gradient: UnsafeMutablePointer<Float>,
+                                         first: Int, count: Int) {
+        guard isActivated(index) else { return }
+        let width = layers[index].outputs
+        activation.backward(tape.preActivations[index].pointer + first * width, scaling: gradient + first * width,
+                            count: count * width)
+    }
+
     private func layerOutput(_ index: Int, _ tape: MLPTape) -> UnsafeMutablePointer<Float> {
         isActivated(index) ? tape.outputs[index].pointer : tape.preActivations[index].pointer
+    }
+
+    /// `total` split into parts of `size` (the last may be shorter), as (first, count).
+    private func parts(of total: Int, size: Int = rowsPerPart) -> [(Int, Int)] {
+        stride(from: 0, to: total, by: size).map { ($0, min(size, total - $0)) }
     }
 }
 
@@ -98,19 +142,31 @@ public final class MLPTape {
     var rows = 0
     /// Rows of the last forward pass.
     public var rowsRecorded: Int { rows }
+    /// The threads that share the parts of a pass; nil runs them on the calling thread.
+    public let pool: WorkerPool?
     let input: FloatBuffer
     let preActivations: [FloatBuffer]
     let outputs: [FloatBuffer]
     let gradientA: FloatBuffer
     let gradientB: FloatBuffer
 
-    public init(_ network: MLP, capacity: Int) {
+    public init(_ network: MLP, capacity: Int, pool: WorkerPool? = nil) {
         self.capacity = capacity
+        self.pool = pool
         input = FloatBuffer(count: capacity * network.inputs)
         preActivations = network.layers.map { FloatBuffer(count: capacity * $0.outputs) }
         outputs = network.layers.map { FloatBuffer(count: capacity * $0.outputs) }
         let widest = network.layers.map { max($0.inputs, $0.outputs) }.max()!
         gradientA = FloatBuffer(count: capacity * widest)
         gradientB = FloatBuffer(count: capacity * widest)
+    }
+
+    /// Runs `body` for each part, on the pool when there is one.
+    func run(_ parts: [(Int, Int)], _ body: (Int, Int) -> Void) {
+        run(parts.count) { body(parts[$0].0, parts[$0].1) }
+    }
+
+    func run(_ count: Int, _ body: (Int) -> Void) {
+        if let pool { pool.forEach(count, body) } else { for index in 0..<count { body(index) } }
     }
 }

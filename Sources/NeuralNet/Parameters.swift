@@ -16,8 +16,33 @@ public final class Parameters {
     public private(set) var values = FloatBuffer(count: 0)
     public private(set) var gradients = FloatBuffer(count: 0)
     public private(set) var tensors: [Tensor] = []
+    /// Each weight matrix [out, in] also as [in, out], in the same place: the layout libxsmm's forward
+    /// product reads. Rebuilt on demand after the values change.
+    private var transposedValues = FloatBuffer(count: 0)
+    private var transposesAreStale = true
 
     public init() {}
+
+    /// Says that `values` were written directly (through their pointer): the next forward pass reads
+    /// them afresh. Every method of this type that writes values says so itself.
+    public func valuesDidChange() {
+        transposesAreStale = true
+    }
+
+    /// The weights in the layout the forward product reads (`DenseProducts.forward`). Call it before
+    /// work is split between threads: it rebuilds what is stale.
+    func forwardWeights() -> UnsafePointer<Float> {
+        guard DenseProducts.forwardNeedsTransposedWeights else { return UnsafePointer(values.pointer) }
+        if transposesAreStale {
+            if transposedValues.count != values.count { transposedValues = FloatBuffer(count: values.count) }
+            for tensor in tensors where tensor.shape.count == 2 {
+                transpose(values.pointer + tensor.offset, rows: tensor.shape[0], columns: tensor.shape[1],
+                          into: transposedValues.pointer + tensor.offset)
+            }
+            transposesAreStale = false
+        }
+        return UnsafePointer(transposedValues.pointer)
+    }
 
     /// Total number of scalars.
     public var count: Int { values.count }
@@ -30,7 +55,22 @@ public final class Parameters {
         tensors.append(tensor)
         values = FloatBuffer(values.array + initial)
         gradients = FloatBuffer(count: values.count)
+        valuesDidChange()
         return tensor
+    }
+
+    /// target (columns × rows) = sourceᵀ, in tiles that stay in the cache.
+    private func transpose(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
+        let tile = 16
+        for rowTile in stride(from: 0, to: rows, by: tile) {
+            for columnTile in stride(from: 0, to: columns, by: tile) {
+                for row in rowTile..<min(rowTile + tile, rows) {
+                    for column in columnTile..<min(columnTile + tile, columns) {
+                        target[column * rows + row] = source[row * columns + column]
+                    }
+                }
+            }
+        }
     }
 
     public func tensor(named name: String) -> Tensor? {
@@ -46,12 +86,14 @@ public final class Parameters {
     public func setValues(of tensor: Tensor, to newValues: [Float]) {
         precondition(newValues.count == tensor.count, "\(tensor.name): \(newValues.count) values for \(tensor.shape)")
         (values.pointer + tensor.offset).update(from: newValues, count: tensor.count)
+        valuesDidChange()
     }
 
     /// Copies every value from `other`, which must have the same layout (a target network, an EMA).
     public func copyValues(from other: Parameters) {
         precondition(other.tensors == tensors, "parameter layouts differ")
         values.pointer.update(from: other.values.pointer, count: count)
+        valuesDidChange()
     }
 
     public func zeroGradients() {
@@ -83,5 +125,6 @@ public final class Parameters {
         precondition(source.tensors == tensors, "parameter layouts differ")
         let target = values.pointer, source = source.values.pointer
         for i in 0..<count { target[i] += tau * (source[i] - target[i]) }
+        valuesDidChange()
     }
 }

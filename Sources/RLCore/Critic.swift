@@ -1,4 +1,5 @@
 import NeuralNet
+import Parallel
 import SeededRandom
 
 /// The double critic: two independent Q networks, each concat[state, action] -> `hiddenLayers` layers
@@ -17,8 +18,9 @@ public final class Critic {
     private let tape2: MLPTape
     private let inputGradient: FloatBuffer
 
+    /// `pool` shares the parts of each network pass (`MLPTape`); nil runs them on the calling thread.
     public init(stateDimension: Int, actionDimension: Int, hiddenWidth: Int = 256, hiddenLayers: Int = 3,
-                activation: Activation = .mish, capacity: Int, generator: inout SeededGenerator) {
+                activation: Activation = .mish, capacity: Int, pool: WorkerPool? = nil, generator: inout SeededGenerator) {
         self.stateDimension = stateDimension
         self.actionDimension = actionDimension
         self.capacity = capacity
@@ -28,8 +30,8 @@ public final class Critic {
         q1 = MLP(sizes: sizes, names: names("q1_model"), activation: activation, parameters: parameters, generator: &generator)
         q2 = MLP(sizes: sizes, names: names("q2_model"), activation: activation, parameters: parameters, generator: &generator)
         input = FloatBuffer(count: capacity * sizes[0])
-        tape1 = MLPTape(q1, capacity: capacity)
-        tape2 = MLPTape(q2, capacity: capacity)
+        tape1 = MLPTape(q1, capacity: capacity, pool: pool)
+        tape2 = MLPTape(q2, capacity: capacity, pool: pool)
         inputGradient = FloatBuffer(count: capacity * sizes[0])
     }
 

@@ -20,7 +20,7 @@ import Testing
     static func mismatches(_ policy: DiffusionPolicy, analytic: [Float], samples: Int, step h: Float,
                            loss: () -> Double) -> [GradientCheck.Mismatch] {
         GradientCheck.compare(
-            values: policy.parameters.values.pointer, analytic: analytic,
+            parameters: policy.parameters, analytic: analytic,
             indices: GradientCheck.sample(samples, below: policy.parameters.count, seed: 5), step: h,
             relativeTolerance: 0.03, loss: loss)
     }

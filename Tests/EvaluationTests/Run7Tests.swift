@@ -1,11 +1,25 @@
 import Environments
 import Evaluation
 import Foundation
+import NeuralNet
 import Testing
 
 /// run7 is the committed Diffusion-QL run, trained on this project's own hopper-medium data.
 /// `checkpoints/run7/evaluation.json` is its record: `rollout --ckpt run7 --episodes 10 --json ...`.
 @Suite struct Run7Tests {
+    /// With libxsmm's row-independent products an episode of run7 (hopper's full-size networks) is
+    /// the same whichever episodes share its batch: two alone, then among five.
+    @Test(.enabled(if: DenseProducts.buildHasLibxsmm, "this build has no libxsmm; OpenBLAS is not row-independent"))
+    func anEpisodeDoesNotDependOnTheEpisodesBesideIt() throws {
+        let models = try ModelDirectory.locate()
+        func report(_ episodes: Int) throws -> EvaluationReport {
+            let (policy, task) = try CheckpointPolicy.load(try CheckpointLocation("run7"), taskOverride: nil, rule: .softmax)
+            return try Evaluator(task: task, models: models, threads: 2).evaluate(policy, episodes: episodes, seed: 3)
+        }
+        let two = try report(2), five = try report(5)
+        #expect(Array(five.episodes.prefix(2)) == two.episodes)
+    }
+
     @Test func run7ReachesTheScoreItsRecordSays() throws {
         let record = try JSONDecoder().decode(
             EvaluationReport.self, from: Data(contentsOf: URL(fileURLWithPath: "checkpoints/run7/evaluation.json")))

@@ -1,3 +1,4 @@
+import NeuralNet
 import SeededRandom
 
 /// Central finite differences in Float32 against an analytic gradient.
@@ -26,6 +27,19 @@ public enum GradientCheck {
             let numeric = Float((plus - minus) / Double(2 * h))
             let allowed = max(absoluteTolerance, relativeTolerance * max(abs(numeric), abs(analytic[index])))
             return abs(numeric - analytic[index]) <= allowed ? nil : Mismatch(index: index, analytic: analytic[index], numeric: numeric)
+        }
+    }
+
+    /// `compare` on a network's parameters, which are told of every change (the forward pass reads
+    /// its weights from a copy rebuilt after one).
+    public static func compare(
+        parameters: Parameters, analytic: [Float], indices: [Int], step h: Float = 1e-2,
+        relativeTolerance: Float = 0.02, absoluteTolerance: Float = 2e-3, loss: () -> Double
+    ) -> [Mismatch] {
+        compare(values: parameters.values.pointer, analytic: analytic, indices: indices, step: h,
+                relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance) {
+            parameters.valuesDidChange()
+            return loss()
         }
     }
 

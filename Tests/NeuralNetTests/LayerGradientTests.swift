@@ -52,7 +52,7 @@ import Testing
     static func check(_ probe: Probe, parameterSamples: Int = 60, step: Float = 1e-2) {
         let analytic = probe.analytic()
         let parameterMismatches = GradientCheck.compare(
-            values: probe.parameters.values.pointer, analytic: analytic.parameters,
+            parameters: probe.parameters, analytic: analytic.parameters,
             indices: GradientCheck.sample(parameterSamples, below: probe.parameters.count), step: step) { probe.loss() }
         #expect(parameterMismatches.isEmpty, "parameters: \(parameterMismatches.prefix(5))")
 

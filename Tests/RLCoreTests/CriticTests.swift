@@ -41,7 +41,7 @@ import Testing
             }
         }
         let parameterMismatches = GradientCheck.compare(
-            values: critic.parameters.values.pointer, analytic: critic.parameters.gradients.array,
+            parameters: critic.parameters, analytic: critic.parameters.gradients.array,
             indices: GradientCheck.sample(80, below: critic.parameters.count)) { loss(actions) }
         #expect(parameterMismatches.isEmpty, "\(parameterMismatches.prefix(5))")
         let actionMismatches = actions.withUnsafeMutableBufferPointer { a in

@@ -65,7 +65,7 @@ import Testing
         policy.parameters.zeroGradients()
         policy.backward(actionGradient: c, logProbabilityWeight: weight)
         let mismatches = GradientCheck.compare(
-            values: policy.parameters.values.pointer, analytic: policy.parameters.gradients.array,
+            parameters: policy.parameters, analytic: policy.parameters.gradients.array,
             indices: GradientCheck.sample(120, below: policy.parameters.count), step: 1e-3, loss: loss)
         #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
     }

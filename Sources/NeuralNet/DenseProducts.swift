@@ -1,0 +1,181 @@
+#if canImport(CXSMM)
+import CXSMM
+#endif
+import Foundation
+import SeededRandom
+import Synchronization
+
+/// The three products of a dense layer, row-major, with W stored [out, in] as PyTorch stores it:
+/// y = x Wᵀ (forward), dx = dy W (input gradient), dW += dyᵀ x (weight gradient).
+///
+/// On x86-64 Linux they run on libxsmm's JIT kernels, made for these small shapes: each output row
+/// comes from its own input row by the same instructions whatever the product's size, so a row's
+/// result does not depend on which rows share the product, how the rows are split between threads or
+/// how many threads there are ("row-independent"). Elsewhere OpenBLAS computes them, which rounds a
+/// row differently in products of other shapes and on other thread counts.
+public enum DenseProducts {
+    public enum Backend: String, Sendable {
+        case libxsmm, openBLAS
+    }
+
+    /// The backend of this build: libxsmm where it was linked (x86-64 Linux), OpenBLAS elsewhere.
+    /// `DIFFUSION_QL_DENSE_PRODUCTS=openblas` chooses OpenBLAS, to see what row independence buys.
+    public static let backend: Backend = {
+        #if canImport(CXSMM)
+        ProcessInfo.processInfo.environment["DIFFUSION_QL_DENSE_PRODUCTS"] == "openblas" ? .openBLAS : .libxsmm
+        #else
+        .openBLAS
+        #endif
+    }()
+
+    /// Whether a row's result depends on that row alone (see above).
+    public static var isRowIndependent: Bool { backend == .libxsmm }
+
+    /// Whether this build has libxsmm, so that row independence is what to expect (unless
+    /// `DIFFUSION_QL_DENSE_PRODUCTS` chose OpenBLAS).
+    public static var buildHasLibxsmm: Bool {
+        #if canImport(CXSMM)
+        true
+        #else
+        false
+        #endif
+    }
+
+    /// Whether the forward product reads W in [in, out] layout (`Parameters.forwardWeights`): libxsmm
+    /// has no kernel for a transposed left operand.
+    static var forwardNeedsTransposedWeights: Bool { backend == .libxsmm }
+
+    /// y (rows × out) = x (rows × in) Wᵀ + y. `weights` is W [out, in] for OpenBLAS and Wᵀ [in, out]
+    /// for libxsmm (`forwardNeedsTransposedWeights`).
+    @inline(__always)
+    static func forward(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int,
+                        weights: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        guard rows > 0 else { return }
+        switch backend {
+        case .libxsmm:
+            // Column-major: yᵀ (out × rows) = Wᵀᵀ (out × in) · xᵀ (in × rows) + yᵀ.
+            run(m: outputs, n: rows, k: inputs, a: weights, lda: outputs, b: x, ldb: inputs, c: y, ldc: outputs,
+                beta: 1, transposeB: false)
+        case .openBLAS:
+            BLAS.gemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: weights, ldb: inputs,
+                      beta: 1, c: y, ldc: outputs)
+        }
+    }
+
+    /// dx (rows × in) = dy (rows × out) W.
+    @inline(__always)
+    static func inputGradient(_ dy: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int,
+                              weights: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
+        guard rows > 0 else { return }
+        switch backend {
+        case .libxsmm:
+            // Column-major: dxᵀ (in × rows) = Wᵀ (in × out, W's own memory) · dyᵀ (out × rows).
+            run(m: inputs, n: rows, k: outputs, a: weights, lda: inputs, b: dy, ldb: outputs, c: dx, ldc: inputs,
+                beta: 0, transposeB: false)
+        case .openBLAS:
+            BLAS.gemm(m: rows, n: inputs, k: outputs, a: dy, lda: outputs, b: weights, ldb: inputs, beta: 0, c: dx, ldc: inputs)
+        }
+    }
+
+    /// dW[first ..< first + count] += dy[:, first ..< first + count]ᵀ x: the weight gradient of `count`
+    /// outputs from `first` on, summed over all `rows` (dy is rows × out, x rows × in, dW out × in).
+    @inline(__always)
+    static func weightGradient(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int,
+                               first: Int, count: Int, into dW: UnsafeMutablePointer<Float>) {
+        guard rows > 0, count > 0 else { return }
+        switch backend {
+        case .libxsmm:
+            // Column-major: dWᵀ (in × count) += xᵀ (in × rows) · (dy's columns, count × rows)ᵀ.
+            run(m: inputs, n: count, k: rows, a: x, lda: inputs, b: dy + first, ldb: outputs, c: dW + first * inputs,
+                ldc: inputs, beta: 1, transposeB: true)
+        case .openBLAS:
+            BLAS.gemm(transposeA: true, m: count, n: inputs, k: rows, a: dy + first, lda: outputs, b: x, ldb: inputs,
+                      beta: 1, c: dW + first * inputs, ldc: inputs)
+        }
+    }
+
+    #if canImport(CXSMM)
+    /// One product on libxsmm. Its kernels for some shapes (on AVX-512: m from 2 to 16, and an m whose
+    /// remainder by 64 is that small) handle the columns of C by instructions that depend on n, so
+    /// for those a column would come out differently beside others than alone; such shapes run one
+    /// column at a time (`ColumnSafety`). When libxsmm has no kernel for the whole width, the halves
+    /// run alone.
+    private static func run(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, transposeB: Bool) {
+        // Column j of op(B) starts at b + j * ldb, or at b + j when B is transposed.
+        let columnStride = transposeB ? 1 : ldb
+        if n > 1 && !ColumnSafety.isSafe(m: m, k: k, ldb: ldb, transposeB: transposeB) {
+            for column in 0..<n {
+                run(m: m, n: 1, k: k, a: a, lda: lda, b: b + column * columnStride, ldb: ldb, c: c + column * ldc, ldc: ldc,
+                    beta: beta, transposeB: transposeB)
+            }
+            return
+        }
+        if let kernel = dql_xsmm_kernel(Int32(m), Int32(n), Int32(k), Int32(lda), Int32(ldb), Int32(ldc), beta, transposeB ? 1 : 0) {
+            dql_xsmm_run(kernel, a, b, c)
+            return
+        }
+        precondition(n > 1, "libxsmm has no kernel for \(m) × \(n) × \(k) (lda \(lda), ldb \(ldb), ldc \(ldc))")
+        let half = n / 2
+        run(m: m, n: half, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, beta: beta, transposeB: transposeB)
+        run(m: m, n: n - half, k: k, a: a, lda: lda, b: b + half * columnStride, ldb: ldb, c: c + half * ldc,
+            ldc: ldc, beta: beta, transposeB: transposeB)
+    }
+
+    /// Whether libxsmm gives every column of C the same numbers whatever the width n of the product,
+    /// found once per shape by trying: random operands, each column computed alone, then in products
+    /// of every width from 2 to 64 (the parts of `MLP` are at most that wide). The answer depends on
+    /// the kernels libxsmm writes for this CPU: on AVX-512, m = 2 is safe at every width but 9 to 11.
+    enum ColumnSafety {
+        private struct Shape: Hashable {
+            let m: Int, k: Int, ldb: Int, transposeB: Bool
+        }
+
+        private static let known = Mutex<[Shape: Bool]>([:])
+
+        static func isSafe(m: Int, k: Int, ldb: Int, transposeB: Bool) -> Bool {
+            let shape = Shape(m: m, k: k, ldb: ldb, transposeB: transposeB)
+            if let safe = known.withLock({ $0[shape] }) { return safe }
+            let safe = probe(shape)
+            known.withLock { $0[shape] = safe }
+            return safe
+        }
+
+        private static func probe(_ shape: Shape) -> Bool {
+            // A transposed B holds ldb columns (the layer's outputs); the others are k long, ldb apart.
+            let m = shape.m, k = shape.k, columns = shape.transposeB ? min(64, shape.ldb) : 64
+            var generator = SeededGenerator(seed: 17)
+            let a = (0..<m * k).map { _ in Float(generator.uniform(-1, 1)) }
+            let b = (0..<shape.ldb * (shape.transposeB ? k : columns)).map { _ in Float(generator.uniform(-1, 1)) }
+            let columnStride = shape.transposeB ? 1 : shape.ldb
+            func product(width: Int) -> [Float] {
+                var c = [Float](repeating: 0.5, count: m * columns)
+                guard let kernel = dql_xsmm_kernel(Int32(m), Int32(width), Int32(k), Int32(m), Int32(shape.ldb), Int32(m), 1,
+                                                   shape.transposeB ? 1 : 0) else { return [] }
+                a.withUnsafeBufferPointer { a in
+                    b.withUnsafeBufferPointer { b in
+                        c.withUnsafeMutableBufferPointer { c in
+                            for first in stride(from: 0, through: columns - width, by: width) {
+                                dql_xsmm_run(kernel, a.baseAddress!, b.baseAddress! + first * columnStride,
+                                             c.baseAddress! + first * m)
+                            }
+                        }
+                    }
+                }
+                return c
+            }
+            let alone = product(width: 1)
+            return (2...columns).allSatisfy { width in
+                let wide = product(width: width)
+                let covered = columns / width * width * m
+                return zip(wide.prefix(covered), alone.prefix(covered)).allSatisfy { $0.bitPattern == $1.bitPattern }
+            }
+        }
+    }
+    #else
+    private static func run(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, transposeB: Bool) {
+        fatalError("this build has no libxsmm")
+    }
+    #endif
+}

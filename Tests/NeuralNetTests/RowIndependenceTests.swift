@@ -1,0 +1,43 @@
+import GradientCheck
+import NeuralNet
+import Parallel
+import SeededRandom
+import Testing
+
+/// With libxsmm a network gives a row the same bits whether it is computed alone, beside others, in
+/// passes of any size, or in a pass whose parts several threads share. (These fail with
+/// DIFFUSION_QL_DENSE_PRODUCTS=openblas: OpenBLAS rounds a row by the product's shape.)
+@Suite(.enabled(if: DenseProducts.buildHasLibxsmm, "this build has no libxsmm; OpenBLAS is not row-independent"))
+struct RowIndependenceTests {
+    static let sizes: [[Int]] = [[22, 32, 32, 32, 2], [6, 32, 32, 32, 1], [4, 16, 16, 2], [6, 16, 16, 1], [30, 256, 256, 3], [14, 256, 256, 1], [37, 64, 8], [16, 32, 16]]
+
+    @Test(arguments: sizes)
+    func aRowsOutputDoesNotDependOnTheRowsBesideIt(_ sizes: [Int]) {
+        let rows = 150
+        var generator = SeededGenerator(seed: 8)
+        let parameters = Parameters()
+        let network = MLP(sizes: sizes, names: (1..<sizes.count).map { "layer\($0)" }, activation: .mish,
+                          parameters: parameters, generator: &generator)
+        let input = GradientCheck.randomValues(rows * sizes[0], seed: 9)
+        let batchTape = MLPTape(network, capacity: rows, pool: WorkerPool(threads: 3))
+        let batch = Array(UnsafeBufferPointer(start: network.forward(input, rows: rows, tape: batchTape, parameters: parameters),
+                                              count: rows * network.outputs))
+        // Alone, then in passes of other sizes (their last parts 11, 9, 10 and 13 rows wide).
+        for chunks in [Array(repeating: 1, count: rows), [75, 11, 9, 10, 45]] {
+            let chunkTape = MLPTape(network, capacity: rows)
+            var differing: [Int] = [], first = 0
+            for size in chunks {
+                let output = network.forward(Array(input[first * sizes[0] ..< (first + size) * sizes[0]]), rows: size,
+                                             tape: chunkTape, parameters: parameters)
+                for row in 0..<size {
+                    for j in 0..<network.outputs
+                    where output[row * network.outputs + j].bitPattern != batch[(first + row) * network.outputs + j].bitPattern {
+                        differing.append(first + row)
+                    }
+                }
+                first += size
+            }
+            #expect(differing.isEmpty, "\(sizes), chunks \(chunks.prefix(5)): rows \(differing.prefix(10)) differ")
+        }
+    }
+}
