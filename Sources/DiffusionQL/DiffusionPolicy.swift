@@ -36,7 +36,7 @@ public final class DiffusionPolicy {
                 hiddenWidth: Int = 256, capacity: Int, pool: WorkerPool? = nil, generator: inout SeededGenerator) {
         let parameters = Parameters()
         let model = NoiseModel(stateDimension: stateDimension, actionDimension: actionDimension, hiddenWidth: hiddenWidth,
-                               parameters: parameters, generator: &generator)
+                               steps: schedule.steps, parameters: parameters, generator: &generator)
         self.parameters = parameters
         self.model = model
         self.schedule = schedule

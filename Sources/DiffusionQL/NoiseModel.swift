@@ -8,15 +8,17 @@ import SeededRandom
 public struct NoiseModel: Sendable {
     public let stateDimension: Int
     public let actionDimension: Int
-    public let embedding = SinusoidalEmbedding(dimension: 16)
+    public let embedding: SinusoidalEmbedding
     public let timeMLP: MLP
     public let network: MLP
 
     /// Registers the model's tensors under the reference's names (`model.time_mlp.1.weight`, ...).
-    public init(stateDimension: Int, actionDimension: Int, hiddenWidth: Int = 256,
+    /// `steps`: the diffusion steps, whose embeddings are computed once.
+    public init(stateDimension: Int, actionDimension: Int, hiddenWidth: Int = 256, steps: Int,
                 parameters: Parameters, generator: inout SeededGenerator) {
         self.stateDimension = stateDimension
         self.actionDimension = actionDimension
+        embedding = SinusoidalEmbedding(dimension: 16, steps: steps)
         timeMLP = MLP(sizes: [16, 32, 16], names: ["model.time_mlp.1", "model.time_mlp.3"], activation: .mish,
                       parameters: parameters, generator: &generator)
         network = MLP(

@@ -1,4 +1,5 @@
 import Foundation
+import NumericKernels
 
 /// Adam as PyTorch implements it (betas 0.9 / 0.999, eps 1e-8 added after the bias-corrected
 /// square root), over one `Parameters` buffer.
@@ -30,13 +31,8 @@ public final class Adam {
         let correction2 = 1 - pow(Double(beta2), Double(step))
         let stepSize = learningRate / Float(correction1)
         let sqrtCorrection2 = Float(correction2.squareRoot())
-        let p = parameters.values.pointer, g = parameters.gradients.pointer
-        let m = firstMoment.pointer, v = secondMoment.pointer
-        for i in 0..<parameters.count {
-            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-            p[i] -= stepSize * m[i] / (v[i].squareRoot() / sqrtCorrection2 + epsilon)
-        }
+        nk_adam(parameters.values.pointer, parameters.gradients.pointer, firstMoment.pointer, secondMoment.pointer,
+                parameters.count, beta1, beta2, stepSize, sqrtCorrection2, epsilon)
         parameters.valuesDidChange()
     }
 

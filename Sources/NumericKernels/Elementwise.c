@@ -86,4 +86,9 @@ void nk_mish_backward(const float *x, float *gradient, long count) { DISPATCH(mi
 
 void nk_exponential(const float *x, float *y, long count) { DISPATCH(exponential_all, x, y, count) }
 
+void nk_adam(float *parameters, const float *gradients, float *firstMoment, float *secondMoment, long count, float beta1,
+             float beta2, float stepSize, float sqrtCorrection2, float epsilon) {
+    DISPATCH(adam_all, parameters, gradients, firstMoment, secondMoment, count, beta1, beta2, stepSize, sqrtCorrection2, epsilon)
+}
+
 const char *nk_vector_unit(void) { return unit_name(current_unit()); }

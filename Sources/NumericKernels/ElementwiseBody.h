@@ -94,4 +94,34 @@ static void VARIANT(mish_backward_all)(const float *x, float *gradient, long cou
     }
 }
 
+/// One Adam step over `count` parameters, in the order of operations of PyTorch's update:
+/// m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g g, p -= step m / (sqrt(v) / c2 + eps).
+INLINE void VARIANT(adam_lanes)(vfloat *p, vfloat g, vfloat *m, vfloat *v, float beta1, float beta2, float stepSize,
+                                float sqrtCorrection2, float epsilon) {
+    *m = beta1 * *m + (1.0f - beta1) * g;
+    *v = beta2 * *v + (1.0f - beta2) * g * g;
+    *p = *p - (stepSize * *m) / (__builtin_elementwise_sqrt(*v) / sqrtCorrection2 + epsilon);
+}
+
+static void VARIANT(adam_all)(float *p, const float *g, float *m, float *v, long count, float beta1, float beta2,
+                              float stepSize, float sqrtCorrection2, float epsilon) {
+    long whole = count / LANES * LANES;
+    for (long i = 0; i < whole; i += LANES) {
+        vfloat pl = VARIANT(load)(p + i), ml = VARIANT(load)(m + i), vl = VARIANT(load)(v + i);
+        VARIANT(adam_lanes)(&pl, VARIANT(load)(g + i), &ml, &vl, beta1, beta2, stepSize, sqrtCorrection2, epsilon);
+        VARIANT(store)(p + i, pl);
+        VARIANT(store)(m + i, ml);
+        VARIANT(store)(v + i, vl);
+    }
+    if (whole < count) {
+        long rest = count - whole;
+        vfloat pl = VARIANT(load_tail)(p + whole, rest), ml = VARIANT(load_tail)(m + whole, rest);
+        vfloat vl = VARIANT(load_tail)(v + whole, rest);
+        VARIANT(adam_lanes)(&pl, VARIANT(load_tail)(g + whole, rest), &ml, &vl, beta1, beta2, stepSize, sqrtCorrection2, epsilon);
+        VARIANT(store_tail)(p + whole, pl, rest);
+        VARIANT(store_tail)(m + whole, ml, rest);
+        VARIANT(store_tail)(v + whole, vl, rest);
+    }
+}
+
 #undef INLINE

@@ -73,6 +73,26 @@ import Testing
         #expect(tested.first == "baseline" && tested.last == widest, "units tested: \(tested)")
     }
 
+    /// Adam's step as the Swift loop before the kernel wrote it, on every vector unit.
+    @Test func everyVectorUnitGivesAdamsLoopsBits() {
+        let widest = VectorUnit.current
+        defer { _ = VectorUnit.use(widest) }
+        let count = 1001
+        let start = (0..<count).map { Float($0 % 17) * 0.1 - 0.8 }, gradients = (0..<count).map { Float($0 % 13) * 0.03 - 0.2 }
+        let (beta1, beta2, stepSize, correction, epsilon): (Float, Float, Float, Float, Float) = (0.9, 0.999, 3e-4, 0.0447, 1e-8)
+        var p = start, m = gradients.map { $0 * 0.5 }, v = gradients.map { $0 * $0 }
+        for i in 0..<count {
+            m[i] = beta1 * m[i] + (1 - beta1) * gradients[i]
+            v[i] = beta2 * v[i] + (1 - beta2) * gradients[i] * gradients[i]
+            p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction + epsilon)
+        }
+        for unit in VectorUnit.all where VectorUnit.use(unit) {
+            var kp = start, km = gradients.map { $0 * 0.5 }, kv = gradients.map { $0 * $0 }
+            nk_adam(&kp, gradients, &km, &kv, count, beta1, beta2, stepSize, correction, epsilon)
+            #expect(kp.map(\.bitPattern) == p.map(\.bitPattern) && km == m && kv == v, "\(unit)")
+        }
+    }
+
     @Test func unknownUnitsAreRefused() {
         let before = VectorUnit.current
         #expect(!VectorUnit.use("sse9"))
