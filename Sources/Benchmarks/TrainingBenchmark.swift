@@ -40,10 +40,29 @@ public struct TrainingBenchmark {
         return 2 * pow(Double(size), 3) / seconds / 1e9
     }
 
-    public func trainStep(maxQBackup: Bool) throws -> Figure {
+    /// GFLOP/s of the networks' own products at their widest shape (256 × 256 weights, parts of 32
+    /// rows) on `threads` threads at once, each on its own operands: what the products can reach here.
+    public static func denseGFLOPS(threads: Int, width: Int = 256, rows: Int = 32) -> Double {
+        let weights = FloatBuffer(GradientFreeRandom.values(width * width, seed: 1))
+        let inputs = (0..<threads).map { FloatBuffer(GradientFreeRandom.values(rows * width, seed: UInt64(2 + $0))) }
+        let outputs = (0..<threads).map { _ in FloatBuffer(count: rows * width) }
+        let pool = WorkerPool(threads: threads), repeats = 400
+        let seconds = medianSeconds {
+            pool.forEach(threads) { thread in
+                for _ in 0..<repeats {
+                    DenseProducts.forward(inputs[thread].pointer, rows: rows, inputs: width, outputs: width, weights: weights.pointer,
+                                          into: outputs[thread].pointer)
+                }
+            }
+        }
+        return 2 * Double(width * width * rows * repeats * threads) / seconds / 1e9
+    }
+
+    /// One training step on a batch of 256, its network passes shared by `threads` threads.
+    public func trainStep(maxQBackup: Bool, threads: Int) throws -> Figure {
         var config = self.config
         config.maxQBackup = maxQBackup
-        let trainer = try Trainer(config: config)
+        let trainer = try Trainer(config: config, threads: threads)
         let data = try syntheticData(rows: 10_000)
         for _ in 0..<3 { try trainer.step(on: data) }
         let milliseconds = try median { try trainer.step(on: data) }
@@ -74,14 +93,18 @@ public struct TrainingBenchmark {
                       flops: 2 * Double(states) * Self.actingMACs(config, candidates: candidates))
     }
 
-    /// The figures as a table, each GFLOP/s also as a fraction of the sgemm ceiling.
-    public static func report(_ figures: [Figure], sgemm: Double, threads: Int) -> String {
-        var lines = ["large sgemm (2048³, \(threads) BLAS threads): \(String(format: "%.1f", sgemm)) GFLOP/s; Mish on \(VectorUnit.current)",
-                     "call                         median ms   GFLOP/call   GFLOP/s   of sgemm"]
+    /// The figures as a table, each GFLOP/s also as a fraction of two ceilings measured in the same
+    /// run: a large sgemm (OpenBLAS), and the networks' own products at their widest shape.
+    public static func report(_ figures: [Figure], threads: Int) -> String {
+        let sgemm = BLAS.withThreads(threads) { sgemmGFLOPS() }, dense = denseGFLOPS(threads: threads)
+        var lines = ["large sgemm (2048³, OpenBLAS, \(threads) threads): \(String(format: "%.1f", sgemm)) GFLOP/s; "
+                        + "dense products (\(DenseProducts.backend.rawValue), 256 × 256 × 32, \(threads) threads): "
+                        + String(format: "%.1f", dense) + " GFLOP/s; Mish on \(VectorUnit.current)",
+                     "call                         median ms   GFLOP/call   GFLOP/s   of sgemm   of dense"]
         for figure in figures {
             lines.append(figure.name.padding(toLength: 28, withPad: " ", startingAt: 0)
-                + String(format: "%10.2f %12.3f %9.1f %9.0f%%", figure.milliseconds, figure.flops / 1e9, figure.gflops,
-                         100 * figure.gflops / sgemm))
+                + String(format: "%10.2f %12.3f %9.1f %9.0f%% %9.0f%%", figure.milliseconds, figure.flops / 1e9, figure.gflops,
+                         100 * figure.gflops / sgemm, 100 * figure.gflops / dense))
         }
         return lines.joined(separator: "\n")
     }

@@ -48,7 +48,7 @@ public enum DenseProducts {
     /// y (rows × out) = x (rows × in) Wᵀ + y. `weights` is W [out, in] for OpenBLAS and Wᵀ [in, out]
     /// for libxsmm (`forwardNeedsTransposedWeights`).
     @inline(__always)
-    static func forward(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int,
+    public static func forward(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int,
                         weights: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
         switch backend {

@@ -52,14 +52,19 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Timed steps; the median is reported.")
     var repeats = 30
 
+    @OptionGroup var threads: ThreadsOption
     @OptionGroup var vectorUnit: VectorUnitOption
 
     func run() throws {
         try OptionCheck.atLeast(1, ("--repeats", repeats))
+        try threads.check()
         try vectorUnit.apply()
         let benchmark = TrainingBenchmark(repeats: repeats)
-        let figures = [try benchmark.trainStep(maxQBackup: false), try benchmark.trainStep(maxQBackup: true)]
-        print(TrainingBenchmark.report(figures, sgemm: TrainingBenchmark.sgemmGFLOPS(), threads: BLAS.defaultThreads))
+        let figures = try BLAS.withThreads(threads.count) {
+            [try benchmark.trainStep(maxQBackup: false, threads: threads.count),
+             try benchmark.trainStep(maxQBackup: true, threads: threads.count)]
+        }
+        print(TrainingBenchmark.report(figures, threads: threads.count))
     }
 }
 
@@ -91,9 +96,8 @@ struct Act: ParsableCommand {
         try vectorUnit.apply()
         let benchmark = TrainingBenchmark(repeats: repeats)
         let figures = try stateCounts.map { try benchmark.act(states: $0!, threads: threads.count) }
-        // The ceiling on as many cores as the acting calls had.
-        let sgemm = BLAS.withThreads(threads.count) { TrainingBenchmark.sgemmGFLOPS() }
-        print(TrainingBenchmark.report(figures, sgemm: sgemm, threads: threads.count))
+        // The ceilings on as many cores as the acting calls had.
+        print(TrainingBenchmark.report(figures, threads: threads.count))
     }
 }
 
