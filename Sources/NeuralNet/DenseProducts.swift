@@ -49,7 +49,7 @@ public enum DenseProducts {
     /// for libxsmm (`forwardNeedsTransposedWeights`).
     @inline(__always)
     public static func forward(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int,
-                        weights: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+                               weights: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
         switch backend {
         case .libxsmm:
