@@ -43,14 +43,15 @@ public struct TrainingBenchmark {
     /// GFLOP/s of the networks' own products at their widest shape (256 × 256 weights, parts of 32
     /// rows) on `threads` threads at once, each on its own operands: what the products can reach here.
     public static func denseGFLOPS(threads: Int, width: Int = 256, rows: Int = 32) -> Double {
-        let weights = FloatBuffer(GradientFreeRandom.values(width * width, seed: 1))
+        let values = FloatBuffer(GradientFreeRandom.values(width * width, seed: 1))
+        let weights = DenseProducts.Weights(standard: values.pointer, transposed: values.pointer)
         let inputs = (0..<threads).map { FloatBuffer(GradientFreeRandom.values(rows * width, seed: UInt64(2 + $0))) }
         let outputs = (0..<threads).map { _ in FloatBuffer(count: rows * width) }
         let pool = WorkerPool(threads: threads), repeats = 400
         let seconds = medianSeconds {
             pool.forEach(threads) { thread in
                 for _ in 0..<repeats {
-                    DenseProducts.forward(inputs[thread].pointer, rows: rows, inputs: width, outputs: width, weights: weights.pointer,
+                    DenseProducts.forward(inputs[thread].pointer, rows: rows, inputs: width, outputs: width, weights: weights,
                                           into: outputs[thread].pointer)
                 }
             }

@@ -16,3 +16,6 @@ static inline const void *dql_xsmm_kernel(int m, int n, int k, int lda, int ldb,
 static inline void dql_xsmm_run(const void *kernel, const float *a, const float *b, float *c) {
     ((libxsmm_smmfunction)kernel)(a, b, c);
 }
+
+/// Whether the kernels libxsmm writes use AVX-512 (its target, which LIBXSMM_TARGET may lower).
+static inline int dql_xsmm_target_has_avx512(void) { return libxsmm_get_target_archid() >= LIBXSMM_X86_AVX512; }

@@ -1,9 +1,10 @@
 #if canImport(CXSMM)
 import CXSMM
-#endif
 import Foundation
+import NumericKernels
 import SeededRandom
 import Synchronization
+#endif
 
 /// The three products of a dense layer, row-major, with W stored [out, in] as PyTorch stores it:
 /// y = x Wᵀ (forward), dx = dy W (input gradient), dW += dyᵀ x (weight gradient).
@@ -11,8 +12,10 @@ import Synchronization
 /// On x86-64 Linux they run on libxsmm's JIT kernels, made for these small shapes: each output row
 /// comes from its own input row by the same instructions whatever the product's size, so a row's
 /// result does not depend on which rows share the product, how the rows are split between threads or
-/// how many threads there are ("row-independent"). Elsewhere OpenBLAS computes them, which rounds a
-/// row differently in products of other shapes and on other thread counts.
+/// how many threads there are ("row-independent"). Shapes with a thin side, which libxsmm runs slowly
+/// or whose kernels would not be row-independent, run on `nk_dot_rows` and `nk_accumulate_outer`,
+/// row-independent by construction (`Thin`). Elsewhere OpenBLAS computes them, which rounds a row
+/// differently in products of other shapes and on other thread counts.
 public enum DenseProducts {
     public enum Backend: String, Sendable {
         case libxsmm, openBLAS
@@ -41,39 +44,61 @@ public enum DenseProducts {
         #endif
     }
 
-    /// Whether the forward product reads W in [in, out] layout (`Parameters.forwardWeights`): libxsmm
-    /// has no kernel for a transposed left operand.
-    static var forwardNeedsTransposedWeights: Bool { backend == .libxsmm }
+    /// Whether the products read Wᵀ (`Parameters.transposedWeights`): libxsmm has no kernel for a
+    /// transposed left operand, and the thin input gradient reads columns of W as rows.
+    static var needsTransposedWeights: Bool { backend == .libxsmm }
 
-    /// y (rows × out) = x (rows × in) Wᵀ + y. `weights` is W [out, in] for OpenBLAS and Wᵀ [in, out]
-    /// for libxsmm (`forwardNeedsTransposedWeights`).
+    /// A layer's weights in the layouts the products read.
+    public struct Weights {
+        /// W [out, in].
+        let standard: UnsafePointer<Float>
+        /// Wᵀ [in, out] where `needsTransposedWeights`, W otherwise.
+        let transposed: UnsafePointer<Float>
+
+        public init(standard: UnsafePointer<Float>, transposed: UnsafePointer<Float>) {
+            self.standard = standard
+            self.transposed = transposed
+        }
+    }
+
+    /// y (rows × out) = x (rows × in) Wᵀ + y.
     @inline(__always)
-    public static func forward(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int,
-                               weights: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+    public static func forward(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int, weights: Weights,
+                               into y: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
         switch backend {
         case .libxsmm:
-            // Column-major: yᵀ (out × rows) = Wᵀᵀ (out × in) · xᵀ (in × rows) + yᵀ.
-            run(m: outputs, n: rows, k: inputs, a: weights, lda: outputs, b: x, ldb: inputs, c: y, ldc: outputs,
-                beta: 1, transposeB: false)
+            if Thin.runs(m: outputs, k: inputs, ldb: inputs, transposeB: false) {
+                nk_dot_rows(x, rows, inputs, weights.standard, outputs, y, 1)
+            } else {
+                // Column-major: yᵀ (out × rows) = Wᵀᵀ (out × in) · xᵀ (in × rows) + yᵀ.
+                run(m: outputs, n: rows, k: inputs, a: weights.transposed, lda: outputs, b: x, ldb: inputs, c: y,
+                    ldc: outputs, beta: 1, transposeB: false)
+            }
         case .openBLAS:
-            BLAS.gemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: weights, ldb: inputs,
+            BLAS.gemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: weights.standard, ldb: inputs,
                       beta: 1, c: y, ldc: outputs)
         }
     }
 
     /// dx (rows × in) = dy (rows × out) W.
     @inline(__always)
-    static func inputGradient(_ dy: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int,
-                              weights: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
+    static func inputGradient(_ dy: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int, weights: Weights,
+                              into dx: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
         switch backend {
         case .libxsmm:
-            // Column-major: dxᵀ (in × rows) = Wᵀ (in × out, W's own memory) · dyᵀ (out × rows).
-            run(m: inputs, n: rows, k: outputs, a: weights, lda: inputs, b: dy, ldb: outputs, c: dx, ldc: inputs,
-                beta: 0, transposeB: false)
+            if Thin.runs(m: inputs, k: outputs, ldb: outputs, transposeB: false) {
+                // dx[r, i] = dy_r · (column i of W, a row of Wᵀ).
+                nk_dot_rows(dy, rows, outputs, weights.transposed, inputs, dx, 0)
+            } else {
+                // Column-major: dxᵀ (in × rows) = Wᵀ (in × out, W's own memory) · dyᵀ (out × rows).
+                run(m: inputs, n: rows, k: outputs, a: weights.standard, lda: inputs, b: dy, ldb: outputs, c: dx,
+                    ldc: inputs, beta: 0, transposeB: false)
+            }
         case .openBLAS:
-            BLAS.gemm(m: rows, n: inputs, k: outputs, a: dy, lda: outputs, b: weights, ldb: inputs, beta: 0, c: dx, ldc: inputs)
+            BLAS.gemm(m: rows, n: inputs, k: outputs, a: dy, lda: outputs, b: weights.standard, ldb: inputs, beta: 0, c: dx,
+                      ldc: inputs)
         }
     }
 
@@ -85,9 +110,13 @@ public enum DenseProducts {
         guard rows > 0, count > 0 else { return }
         switch backend {
         case .libxsmm:
-            // Column-major: dWᵀ (in × count) += xᵀ (in × rows) · (dy's columns, count × rows)ᵀ.
-            run(m: inputs, n: count, k: rows, a: x, lda: inputs, b: dy + first, ldb: outputs, c: dW + first * inputs,
-                ldc: inputs, beta: 1, transposeB: true)
+            if Thin.runs(m: inputs, k: rows, ldb: outputs, transposeB: true) {
+                nk_accumulate_outer(dy + first, outputs, x, rows, inputs, count, dW + first * inputs)
+            } else {
+                // Column-major: dWᵀ (in × count) += xᵀ (in × rows) · (dy's columns, count × rows)ᵀ.
+                run(m: inputs, n: count, k: rows, a: x, lda: inputs, b: dy + first, ldb: outputs, c: dW + first * inputs,
+                    ldc: inputs, beta: 1, transposeB: true)
+            }
         case .openBLAS:
             BLAS.gemm(transposeA: true, m: count, n: inputs, k: rows, a: dy + first, lda: outputs, b: x, ldb: inputs,
                       beta: 1, c: dW + first * inputs, ldc: inputs)
@@ -95,31 +124,33 @@ public enum DenseProducts {
     }
 
     #if canImport(CXSMM)
-    /// One product on libxsmm. Its kernels for some shapes (on AVX-512: m from 2 to 16, and an m whose
-    /// remainder by 64 is that small) handle the columns of C by instructions that depend on n, so
-    /// for those a column would come out differently beside others than alone; such shapes run one
-    /// column at a time (`ColumnSafety`). When libxsmm has no kernel for the whole width, the halves
-    /// run alone.
+    /// One product on libxsmm, of a shape that `Thin` leaves to it. When libxsmm has no kernel for the
+    /// whole width, the halves run alone.
     private static func run(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, transposeB: Bool) {
-        // Column j of op(B) starts at b + j * ldb, or at b + j when B is transposed.
-        let columnStride = transposeB ? 1 : ldb
-        if n > 1 && !ColumnSafety.isSafe(m: m, k: k, ldb: ldb, transposeB: transposeB) {
-            for column in 0..<n {
-                run(m: m, n: 1, k: k, a: a, lda: lda, b: b + column * columnStride, ldb: ldb, c: c + column * ldc, ldc: ldc,
-                    beta: beta, transposeB: transposeB)
-            }
-            return
-        }
         if let kernel = dql_xsmm_kernel(Int32(m), Int32(n), Int32(k), Int32(lda), Int32(ldb), Int32(ldc), beta, transposeB ? 1 : 0) {
             dql_xsmm_run(kernel, a, b, c)
             return
         }
         precondition(n > 1, "libxsmm has no kernel for \(m) × \(n) × \(k) (lda \(lda), ldb \(ldb), ldc \(ldc))")
-        let half = n / 2
+        // Column j of op(B) starts at b + j * ldb, or at b + j when B is transposed.
+        let half = n / 2, columnStride = transposeB ? 1 : ldb
         run(m: m, n: half, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, beta: beta, transposeB: transposeB)
         run(m: m, n: n - half, k: k, a: a, lda: lda, b: b + half * columnStride, ldb: ldb, c: c + half * ldc,
             ldc: ldc, beta: beta, transposeB: transposeB)
+    }
+
+    /// Which products leave libxsmm for the thin kernels: those whose column-major C has fewer than 8
+    /// rows (m), those whose m is not a multiple of 8 where libxsmm targets a unit without AVX-512
+    /// (its kernels then finish each column with scalar code, at a third of the speed or less), and
+    /// those whose kernel would give a column different numbers beside others than alone
+    /// (`ColumnSafety`: on AVX-512, m from 8 to 16, among others).
+    enum Thin {
+        private static let targetHasAVX512 = dql_xsmm_target_has_avx512() != 0
+
+        static func runs(m: Int, k: Int, ldb: Int, transposeB: Bool) -> Bool {
+            m < 8 || (!targetHasAVX512 && m % 8 != 0) || !ColumnSafety.isSafe(m: m, k: k, ldb: ldb, transposeB: transposeB)
+        }
     }
 
     /// Whether libxsmm gives every column of C the same numbers whatever the width n of the product,
@@ -144,6 +175,7 @@ public enum DenseProducts {
         private static func probe(_ shape: Shape) -> Bool {
             // A transposed B holds ldb columns (the layer's outputs); the others are k long, ldb apart.
             let m = shape.m, k = shape.k, columns = shape.transposeB ? min(64, shape.ldb) : 64
+            guard columns > 1 else { return true }
             var generator = SeededGenerator(seed: 17)
             let a = (0..<m * k).map { _ in Float(generator.uniform(-1, 1)) }
             let b = (0..<shape.ldb * (shape.transposeB ? k : columns)).map { _ in Float(generator.uniform(-1, 1)) }
@@ -176,6 +208,10 @@ public enum DenseProducts {
     private static func run(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, transposeB: Bool) {
         fatalError("this build has no libxsmm")
+    }
+
+    enum Thin {
+        static func runs(m: Int, k: Int, ldb: Int, transposeB: Bool) -> Bool { fatalError("this build has no libxsmm") }
     }
     #endif
 }

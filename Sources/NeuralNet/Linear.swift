@@ -20,19 +20,28 @@ public struct Linear: Sendable {
         bias = parameters.add(name: name + ".bias", shape: [outputs], values: draw(outputs, &generator))
     }
 
-    /// y (rows × outputs) = x (rows × inputs) Wᵀ + b; `forwardWeights` from `Parameters.forwardWeights()`.
+    /// This layer's weights within `values` and `transposed` (`Parameters.transposedWeights()`).
+    @inline(__always)
+    func weights(values: UnsafePointer<Float>, transposed: UnsafePointer<Float>) -> DenseProducts.Weights {
+        DenseProducts.Weights(standard: values + weight.offset, transposed: transposed + weight.offset)
+    }
+
+    /// y (rows × outputs) = x (rows × inputs) Wᵀ + b.
     @inline(__always)
     func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>,
-                 forwardWeights: UnsafePointer<Float>) {
+                 transposed: UnsafePointer<Float>) {
         let b = values + bias.offset
         for row in 0..<rows { (y + row * outputs).update(from: b, count: outputs) }
-        DenseProducts.forward(x, rows: rows, inputs: inputs, outputs: outputs, weights: forwardWeights + weight.offset, into: y)
+        DenseProducts.forward(x, rows: rows, inputs: inputs, outputs: outputs,
+                              weights: weights(values: values, transposed: transposed), into: y)
     }
 
     /// dx (rows × inputs) = dy (rows × outputs) W.
     @inline(__always)
-    func inputGradient(_ dy: UnsafePointer<Float>, rows: Int, into dx: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>) {
-        DenseProducts.inputGradient(dy, rows: rows, inputs: inputs, outputs: outputs, weights: values + weight.offset, into: dx)
+    func inputGradient(_ dy: UnsafePointer<Float>, rows: Int, into dx: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>,
+                       transposed: UnsafePointer<Float>) {
+        DenseProducts.inputGradient(dy, rows: rows, inputs: inputs, outputs: outputs,
+                                    weights: weights(values: values, transposed: transposed), into: dx)
     }
 
     /// dW += dyᵀ x and db += Σ_rows dy for the outputs `first ..< first + count`, over all `rows`.

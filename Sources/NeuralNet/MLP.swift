@@ -49,13 +49,13 @@ public struct MLP: Sendable {
             tape.input.pointer.update(from: input, count: rows * inputs)
             source = UnsafePointer(tape.input.pointer)
         }
-        let values = UnsafePointer(parameters.values.pointer), weights = parameters.forwardWeights()
+        let values = UnsafePointer(parameters.values.pointer), transposed = parameters.transposedWeights()
         let firstInput = source
         tape.run(parts(of: rows)) { first, count in
             var x = firstInput + first * inputs
             for (index, layer) in layers.enumerated() {
                 let z = tape.preActivations[index].pointer + first * layer.outputs
-                layer.forward(x, rows: count, into: z, values: values, forwardWeights: weights)
+                layer.forward(x, rows: count, into: z, values: values, transposed: transposed)
                 let width = count * layer.outputs
                 if !isActivated(index) {
                     x = UnsafePointer(z)
@@ -88,6 +88,7 @@ public struct MLP: Sendable {
         var spare = tape.gradientB.pointer
         let last = layers.count - 1
         let values = UnsafePointer(parameters.values.pointer), gradients = parameters.gradients.pointer
+        let transposed = parameters.transposedWeights()
         let rowParts = parts(of: rows)
         let lastGradient = dy
         tape.run(rowParts) { first, count in
@@ -108,7 +109,7 @@ public struct MLP: Sendable {
                 } else if let dx {
                     let (first, count) = inputParts[task - weightParts.count]
                     layer.inputGradient(gradient + first * layer.outputs, rows: count, into: dx + first * layer.inputs,
-                                        values: values)
+                                        values: values, transposed: transposed)
                     if index > 0 { applyActivationBackward(index - 1, tape: tape, to: dx, first: first, count: count) }
                 }
             }

@@ -16,8 +16,8 @@ public final class Parameters {
     public private(set) var values = FloatBuffer(count: 0)
     public private(set) var gradients = FloatBuffer(count: 0)
     public private(set) var tensors: [Tensor] = []
-    /// Each weight matrix [out, in] also as [in, out], in the same place: the layout libxsmm's forward
-    /// product reads. Rebuilt on demand after the values change.
+    /// Each weight matrix [out, in] also as [in, out], in the same place (`transposedWeights`).
+    /// Rebuilt on demand after the values change.
     private var transposedValues = FloatBuffer(count: 0)
     private var transposesAreStale = true
 
@@ -29,10 +29,11 @@ public final class Parameters {
         transposesAreStale = true
     }
 
-    /// The weights in the layout the forward product reads (`DenseProducts.forward`). Call it before
-    /// work is split between threads: it rebuilds what is stale.
-    func forwardWeights() -> UnsafePointer<Float> {
-        guard DenseProducts.forwardNeedsTransposedWeights else { return UnsafePointer(values.pointer) }
+    /// Every weight matrix transposed, Wᵀ [in, out] at W's offset, for the products that read it
+    /// (`DenseProducts.Weights`); the values themselves where no product does. Call it before work is
+    /// split between threads: it rebuilds what is stale.
+    func transposedWeights() -> UnsafePointer<Float> {
+        guard DenseProducts.needsTransposedWeights else { return UnsafePointer(values.pointer) }
         if transposesAreStale {
             if transposedValues.count != values.count { transposedValues = FloatBuffer(count: values.count) }
             for tensor in tensors where tensor.shape.count == 2 {

@@ -1,8 +1,7 @@
-// The kernels' bodies, included by Elementwise.c once per vector unit, with VARIANT(name) naming this
-// unit's functions and its target attribute in force. Helpers are always_inline: they then take the
-// including function's target, and debug builds, which inline nothing else, keep whole vectors.
-
-#define INLINE static inline __attribute__((always_inline))
+// The element-wise kernels' bodies, included by Kernels.c once per vector unit, with VARIANT(name)
+// naming this unit's functions and its target attribute in force. Helpers are always_inline (INLINE):
+// they then take the including function's target, and debug builds, which inline nothing else, keep
+// whole vectors.
 
 INLINE vfloat VARIANT(splat)(float c) { return (vfloat){0} + c; }
 INLINE vfloat VARIANT(load)(const float *p) { return *(const unaligned_vfloat *)p; }
@@ -124,4 +123,3 @@ static void VARIANT(adam_all)(float *p, const float *g, float *m, float *v, long
     }
 }
 
-#undef INLINE

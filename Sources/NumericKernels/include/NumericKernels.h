@@ -1,10 +1,10 @@
 #ifndef NUMERIC_KERNELS_H
 #define NUMERIC_KERNELS_H
 
-/// Element-wise kernels of the networks' hot paths. Each processes 16 floats at a time on the widest
-/// vector unit the CPU has (AVX-512, AVX2 or the baseline, chosen at run time), and every path gives
-/// the same bits: the operations are IEEE additions, multiplications, divisions and comparisons in
-/// a fixed order, never contracted into fused multiply-adds.
+/// Kernels of the networks' hot paths. Each processes 16 floats at a time on the widest vector unit
+/// the CPU has (AVX-512, AVX2 or the baseline, chosen at run time), and every path gives the same
+/// bits: the operations are IEEE additions, multiplications, divisions and comparisons in a fixed
+/// order, never contracted into fused multiply-adds.
 
 /// y[i] = Mish(x[i]) = x tanh(softplus(x)); y may be x.
 void nk_mish(const float *x, float *y, long count);
@@ -18,6 +18,18 @@ void nk_exponential(const float *x, float *y, long count);
 /// One Adam step: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g g, p -= stepSize m / (sqrt(v) / c2 + eps).
 void nk_adam(float *parameters, const float *gradients, float *firstMoment, float *secondMoment, long count, float beta1,
              float beta2, float stepSize, float sqrtCorrection2, float epsilon);
+
+/// Products with a thin side (a layer of few outputs, or the input gradient of one of few inputs),
+/// each result computed from its own row alone, the same whatever rows share the call:
+/// y[r * count + j] = (accumulate ? y[r * count + j] : 0) + Σ_k x[r * length + k] w[j * length + k]
+/// for r < rows and j < count. Lane l of a dot product sums the products at k = l, l + 16, ... in
+/// order, and the 16 lanes are then summed by halves.
+void nk_dot_rows(const float *x, long rows, long length, const float *w, long count, float *y, int accumulate);
+
+/// A weight gradient of few inputs, each output's computed alone: for j < count and i < length,
+/// dw[j * length + i] += Σ_r g[r * ldg + j] x[r * length + i], the sum over r < rows taken in order from
+/// zero and then added.
+void nk_accumulate_outer(const float *g, long ldg, const float *x, long rows, long length, long count, float *dw);
 
 /// The vector unit the kernels use: the widest this CPU has ("avx512f", "avx2" or "baseline") unless
 /// nk_use_vector_unit chose another.

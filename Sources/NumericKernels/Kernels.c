@@ -15,23 +15,31 @@ typedef float vfloat __attribute__((vector_size(4 * LANES)));
 typedef float unaligned_vfloat __attribute__((vector_size(4 * LANES), aligned(4), may_alias));
 typedef int vint __attribute__((vector_size(4 * LANES)));
 typedef unsigned vuint __attribute__((vector_size(4 * LANES)));
+typedef float vfloat8 __attribute__((vector_size(32)));
+typedef float vfloat4 __attribute__((vector_size(16)));
+typedef float vfloat2 __attribute__((vector_size(8)));
+
+#define INLINE static inline __attribute__((always_inline))
 
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
 #define VARIANT(name) name##_avx512f
 #include "ElementwiseBody.h"
+#include "ThinProductsBody.h"
 #undef VARIANT
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
 #define VARIANT(name) name##_avx2
 #include "ElementwiseBody.h"
+#include "ThinProductsBody.h"
 #undef VARIANT
 #pragma clang attribute pop
 #endif
 
 #define VARIANT(name) name##_baseline
 #include "ElementwiseBody.h"
+#include "ThinProductsBody.h"
 #undef VARIANT
 
 typedef enum { automatic, baseline, avx2, avx512f } vector_unit;
@@ -89,6 +97,14 @@ void nk_exponential(const float *x, float *y, long count) { DISPATCH(exponential
 void nk_adam(float *parameters, const float *gradients, float *firstMoment, float *secondMoment, long count, float beta1,
              float beta2, float stepSize, float sqrtCorrection2, float epsilon) {
     DISPATCH(adam_all, parameters, gradients, firstMoment, secondMoment, count, beta1, beta2, stepSize, sqrtCorrection2, epsilon)
+}
+
+void nk_dot_rows(const float *x, long rows, long length, const float *w, long count, float *y, int accumulate) {
+    DISPATCH(dot_rows, x, rows, length, w, count, y, accumulate)
+}
+
+void nk_accumulate_outer(const float *g, long ldg, const float *x, long rows, long length, long count, float *dw) {
+    DISPATCH(accumulate_outer, g, ldg, x, rows, length, count, dw)
 }
 
 const char *nk_vector_unit(void) { return unit_name(current_unit()); }

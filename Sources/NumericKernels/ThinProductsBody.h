@@ -1,0 +1,112 @@
+// The bodies of the products with a thin side, included by Kernels.c once per vector unit after
+// ElementwiseBody.h, whose load and store helpers they use. libxsmm runs such shapes slowly (on AVX2
+// it has no fast path for an m that is not a multiple of 8) or, where its kernel would make a
+// column's numbers depend on its neighbours, one column at a time. Here each result is a sum in a
+// fixed order over its own row (dot_rows) or its own output (accumulate_outer): it does not depend on
+// which rows or outputs share the call nor, with no fused multiply-adds, on the vector unit.
+
+/// The 16 lanes of v summed by halves, the same tree on every unit.
+INLINE float VARIANT(sum_lanes)(vfloat v) {
+    vfloat8 eight = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
+                  + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+    vfloat4 four = __builtin_shufflevector(eight, eight, 0, 1, 2, 3) + __builtin_shufflevector(eight, eight, 4, 5, 6, 7);
+    vfloat2 two = __builtin_shufflevector(four, four, 0, 1) + __builtin_shufflevector(four, four, 2, 3);
+    return two[0] + two[1];
+}
+
+/// `rows` × `outputs` dot products at once (at most 4), sharing the loads: y[r * ldy + j] (+)= x_r · w_j
+/// with x_r = x + r * length and w_j = w + j * length. Lane l of each sums the products of elements
+/// l, l + 16, l + 32, ... in that order (the tail zero-padded); the lanes are then summed by halves.
+/// Called with constant `rows` and `outputs`, which the inlining turns into registers.
+INLINE void VARIANT(dot_tile)(const float *x, long length, int rows, const float *w, int outputs, float *y, long ldy,
+                              int accumulate) {
+    vfloat sums[4] = {0};
+    long whole = length / LANES * LANES;
+    for (long k = 0; k < whole; k += LANES) {
+        vfloat xs[4], ws[4];
+        for (int r = 0; r < rows; r++) xs[r] = VARIANT(load)(x + r * length + k);
+        for (int j = 0; j < outputs; j++) ws[j] = VARIANT(load)(w + j * length + k);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < outputs; j++) sums[r * outputs + j] += xs[r] * ws[j];
+    }
+    if (whole < length) {
+        long rest = length - whole;
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < outputs; j++)
+                sums[r * outputs + j] += VARIANT(load_tail)(x + r * length + whole, rest)
+                                       * VARIANT(load_tail)(w + j * length + whole, rest);
+    }
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < outputs; j++) {
+            float *out = y + r * ldy + j;
+            *out = (accumulate ? *out : 0.0f) + VARIANT(sum_lanes)(sums[r * outputs + j]);
+        }
+}
+
+static void VARIANT(dot_rows)(const float *x, long rows, long length, const float *w, long count, float *y,
+                              int accumulate) {
+    long r = 0;
+    // Tiles of four dot products: four outputs of a row or, with fewer outputs, as many rows as fit.
+    if (count == 1)
+        for (; r + 4 <= rows; r += 4) VARIANT(dot_tile)(x + r * length, length, 4, w, 1, y + r, 1, accumulate);
+    if (count == 2)
+        for (; r + 2 <= rows; r += 2) VARIANT(dot_tile)(x + r * length, length, 2, w, 2, y + r * 2, 2, accumulate);
+    for (; r < rows; r++) {
+        const float *row = x + r * length;
+        float *out = y + r * count;
+        long j = 0;
+        for (; j + 4 <= count; j += 4) VARIANT(dot_tile)(row, length, 1, w + j * length, 4, out + j, count, accumulate);
+        switch (count - j) {
+        case 3: VARIANT(dot_tile)(row, length, 1, w + j * length, 3, out + j, count, accumulate); break;
+        case 2: VARIANT(dot_tile)(row, length, 1, w + j * length, 2, out + j, count, accumulate); break;
+        case 1: VARIANT(dot_tile)(row, length, 1, w + j * length, 1, out + j, count, accumulate); break;
+        }
+    }
+}
+
+/// For `outputs` (1 or 2) outputs j and `chunks` (1 or 2) chunks of 16 columns from x's column 0 on, of
+/// which `width` exist: dw[j * length + i] += Σ_r g[r * ldg + j] x[r * length + i], the sum starting
+/// from zero and running over r in order. `x_end` is the end of x.
+INLINE void VARIANT(outer_tile)(const float *g, long ldg, const float *x, const float *x_end, long rows, long length,
+                                int outputs, int chunks, long width, float *dw) {
+    vfloat sums[2][2] = {{0}};
+    for (long r = 0; r < rows; r++) {
+        const float *row = x + r * length;
+        vfloat xs[2];
+        for (int c = 0; c < chunks; c++) {
+            const float *start = row + c * LANES;
+            long valid = width - c * LANES;
+            // A whole vector that runs past the row reads the next row's first columns into lanes that
+            // are never stored; only where it would run past x itself are the columns copied.
+            xs[c] = valid >= LANES || start + LANES <= x_end ? VARIANT(load)(start) : VARIANT(load_tail)(start, valid);
+        }
+        for (int j = 0; j < outputs; j++) {
+            vfloat scale = VARIANT(splat)(g[r * ldg + j]);
+            for (int c = 0; c < chunks; c++) sums[j][c] += scale * xs[c];
+        }
+    }
+    for (int j = 0; j < outputs; j++)
+        for (int c = 0; c < chunks; c++) {
+            float *target = dw + j * length + c * LANES;
+            long valid = width - c * LANES;
+            if (valid >= LANES) VARIANT(store)(target, VARIANT(load)(target) + sums[j][c]);
+            else VARIANT(store_tail)(target, VARIANT(load_tail)(target, valid) + sums[j][c], valid);
+        }
+}
+
+static void VARIANT(accumulate_outer)(const float *g, long ldg, const float *x, long rows, long length, long count,
+                                      float *dw) {
+    const float *x_end = x + rows * length;
+    for (long j = 0; j < count; j += 2) {
+        for (long i = 0; i < length; i += 2 * LANES) {
+            long width = length - i;
+            const float *columns = x + i;
+            float *target = dw + j * length + i;
+            int pair = count - j >= 2, two_chunks = width > LANES;
+            if (pair && two_chunks) VARIANT(outer_tile)(g + j, ldg, columns, x_end, rows, length, 2, 2, width, target);
+            else if (pair) VARIANT(outer_tile)(g + j, ldg, columns, x_end, rows, length, 2, 1, width, target);
+            else if (two_chunks) VARIANT(outer_tile)(g + j, ldg, columns, x_end, rows, length, 1, 2, width, target);
+            else VARIANT(outer_tile)(g + j, ldg, columns, x_end, rows, length, 1, 1, width, target);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import NumericKernels
+@testable import NeuralNet
+import SeededRandom
+import Testing
+
+/// The products with a thin side (`nk_dot_rows`, `nk_accumulate_outer`) against their definitions
+/// written out in Swift: the same bits on every vector unit, each result from its own row or output
+/// alone, and within rounding of the exact sums.
+@Suite(.serialized) struct ThinProductKernelTests {
+    /// The dot product as nk_dot_rows defines it: lane l sums the products of elements l, l + 16, ...
+    /// in order, and the 16 lanes are summed by halves.
+    static func dot(_ x: ArraySlice<Float>, _ w: ArraySlice<Float>) -> Float {
+        var lanes = [Float](repeating: 0, count: 16)
+        for (index, (a, b)) in zip(x, w).enumerated() { lanes[index % 16] += a * b }
+        while lanes.count > 1 {
+            let half = lanes.count / 2
+            lanes = (0..<half).map { lanes[$0] + lanes[$0 + half] }
+        }
+        return lanes[0]
+    }
+
+    static func values(_ count: Int, seed: UInt64) -> [Float] {
+        var generator = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in Float(generator.uniform(-1, 1)) }
+    }
+
+    /// Every tiling the kernel has (four outputs, three, two rows of two, four rows of one) and
+    /// lengths with and without a tail.
+    static let dotShapes = [(rows: 9, length: 256, count: 3), (7, 256, 1), (5, 32, 2), (6, 30, 16), (3, 14, 5), (4, 17, 4),
+                            (2, 3, 7), (1, 40, 1)]
+
+    @Test(arguments: dotShapes)
+    func dotRowsGivesItsDefinitionsBitsOnEveryUnit(shape: (rows: Int, length: Int, count: Int)) {
+        let (rows, length, count) = shape
+        let x = Self.values(rows * length, seed: 1), w = Self.values(count * length, seed: 2), start = Self.values(rows * count, seed: 3)
+        let widest = VectorUnit.current
+        defer { _ = VectorUnit.use(widest) }
+        for unit in VectorUnit.all where VectorUnit.use(unit) {
+            for accumulate in [false, true] {
+                var y = start
+                nk_dot_rows(x, rows, length, w, count, &y, accumulate ? 1 : 0)
+                for r in 0..<rows {
+                    for j in 0..<count {
+                        let sum = Self.dot(x[r * length ..< (r + 1) * length], w[j * length ..< (j + 1) * length])
+                        let expected = (accumulate ? start[r * count + j] : 0) + sum
+                        #expect(y[r * count + j].bitPattern == expected.bitPattern,
+                                "\(unit), \(shape), accumulate \(accumulate): y[\(r), \(j)] = \(y[r * count + j]), not \(expected)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func aRowAloneGetsTheNumbersItGetsAmongOthers() {
+        let rows = 11, length = 256
+        for count in 1...5 {
+            let x = Self.values(rows * length, seed: 4), w = Self.values(count * length, seed: 5)
+            var together = [Float](repeating: 0, count: rows * count)
+            nk_dot_rows(x, rows, length, w, count, &together, 0)
+            for r in 0..<rows {
+                var alone = [Float](repeating: 0, count: count)
+                Array(x[r * length ..< (r + 1) * length]).withUnsafeBufferPointer {
+                    nk_dot_rows($0.baseAddress!, 1, length, w, count, &alone, 0)
+                }
+                #expect(alone == Array(together[r * count ..< (r + 1) * count]), "\(count) outputs, row \(r)")
+            }
+        }
+    }
+
+    /// Lengths 30 and 14 are the inputs of Diffusion-QL's first layers at hopper's dimensions; 33 has
+    /// a third chunk, 3 a row shorter than the vectors that read past it.
+    static let outerShapes = [(rows: 256, length: 30, count: 64), (37, 14, 3), (5, 33, 2), (9, 3, 1), (1, 16, 5)]
+
+    @Test(arguments: outerShapes)
+    func accumulateOuterGivesItsDefinitionsBitsOnEveryUnit(shape: (rows: Int, length: Int, count: Int)) {
+        let (rows, length, count) = shape
+        let ldg = count + 3
+        // Exactly rows × length floats, so that a read past x's end would be seen by a sanitizer.
+        let x = Self.values(rows * length, seed: 6), g = Self.values(rows * ldg, seed: 7), start = Self.values(count * length, seed: 8)
+        var expected = start
+        for j in 0..<count {
+            for i in 0..<length {
+                var sum: Float = 0
+                for r in 0..<rows { sum += g[r * ldg + j] * x[r * length + i] }
+                expected[j * length + i] += sum
+            }
+        }
+        let widest = VectorUnit.current
+        defer { _ = VectorUnit.use(widest) }
+        for unit in VectorUnit.all where VectorUnit.use(unit) {
+            var dw = start
+            nk_accumulate_outer(g, ldg, x, rows, length, count, &dw)
+            #expect(dw.map(\.bitPattern) == expected.map(\.bitPattern), "\(unit), \(shape)")
+        }
+    }
+
+    @Test func dotRowsIsWithinRoundingOfTheExactSums() {
+        let rows = 6, length = 256, count = 3
+        let x = Self.values(rows * length, seed: 9), w = Self.values(count * length, seed: 10)
+        var y = [Float](repeating: 0, count: rows * count)
+        nk_dot_rows(x, rows, length, w, count, &y, 0)
+        for r in 0..<rows {
+            for j in 0..<count {
+                let exact = (0..<length).reduce(0.0) { $0 + Double(x[r * length + $1]) * Double(w[j * length + $1]) }
+                let magnitude = (0..<length).reduce(0.0) { $0 + abs(Double(x[r * length + $1]) * Double(w[j * length + $1])) }
+                #expect(abs(Double(y[r * count + j]) - exact) <= 1e-6 * magnitude, "y[\(r), \(j)]")
+            }
+        }
+    }
+}
