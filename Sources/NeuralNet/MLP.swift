@@ -51,7 +51,7 @@ public struct MLP: Sendable {
         }
         let values = UnsafePointer(parameters.values.pointer), transposed = parameters.transposedWeights()
         let firstInput = source
-        tape.run(parts(of: rows)) { first, count in
+        tape.run(Parts(of: rows, size: Self.rowsPerPart)) { first, count in
             var x = firstInput + first * inputs
             for (index, layer) in layers.enumerated() {
                 let z = tape.preActivations[index].pointer + first * layer.outputs
@@ -89,7 +89,7 @@ public struct MLP: Sendable {
         let last = layers.count - 1
         let values = UnsafePointer(parameters.values.pointer), gradients = parameters.gradients.pointer
         let transposed = parameters.transposedWeights()
-        let rowParts = parts(of: rows)
+        let rowParts = Parts(of: rows, size: Self.rowsPerPart)
         let lastGradient = dy
         tape.run(rowParts) { first, count in
             (lastGradient + first * outputs).update(from: outputGradient + first * outputs, count: count * outputs)
@@ -99,8 +99,8 @@ public struct MLP: Sendable {
             let layer = layers[index]
             let x = UnsafePointer(index == 0 ? tape.input.pointer : layerOutput(index - 1, tape))
             let dx = index == 0 ? inputGradient : spare
-            let weightParts = parameterGradients ? parts(of: layer.outputs, size: Self.outputsPerPart) : []
-            let inputParts = dx == nil ? [] : rowParts
+            let weightParts = Parts(of: parameterGradients ? layer.outputs : 0, size: Self.outputsPerPart)
+            let inputParts = Parts(of: dx == nil ? 0 : rows, size: Self.rowsPerPart)
             let gradient = UnsafePointer(dy)
             tape.run(weightParts.count + inputParts.count) { task in
                 if task < weightParts.count {
@@ -128,11 +128,6 @@ public struct MLP: Sendable {
 
     private func layerOutput(_ index: Int, _ tape: MLPTape) -> UnsafeMutablePointer<Float> {
         isActivated(index) ? tape.outputs[index].pointer : tape.preActivations[index].pointer
-    }
-
-    /// `total` split into parts of `size` (the last may be shorter), as (first, count).
-    private func parts(of total: Int, size: Int = rowsPerPart) -> [(Int, Int)] {
-        stride(from: 0, to: total, by: size).map { ($0, min(size, total - $0)) }
     }
 }
 
@@ -163,11 +158,30 @@ public final class MLPTape {
     }
 
     /// Runs `body` for each part, on the pool when there is one.
-    func run(_ parts: [(Int, Int)], _ body: (Int, Int) -> Void) {
-        run(parts.count) { body(parts[$0].0, parts[$0].1) }
+    func run(_ parts: Parts, _ body: (Int, Int) -> Void) {
+        run(parts.count) { body(parts[$0].first, parts[$0].count) }
     }
 
     func run(_ count: Int, _ body: (Int) -> Void) {
         if let pool { pool.forEach(count, body) } else { for index in 0..<count { body(index) } }
+    }
+}
+
+/// `total` split into parts of `size`, the last possibly shorter; computed, not stored, so that a pass
+/// allocates nothing.
+struct Parts {
+    let total: Int
+    let size: Int
+
+    init(of total: Int, size: Int) {
+        self.total = total
+        self.size = size
+    }
+
+    var count: Int { (total + size - 1) / size }
+
+    subscript(index: Int) -> (first: Int, count: Int) {
+        let first = index * size
+        return (first, min(size, total - first))
     }
 }
