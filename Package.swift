@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, lowest first; a target imports only targets of lower layers (or of its own, where named).
 //   1. C modules, module maps only: CMuJoCo, CBLAS, CXSMM (libxsmm), CHDF5, CGLFW, CEGL, CPNG.
-//      NumericKernels, C source: element-wise kernels (Mish) with a vector path chosen at run time.
+//      NumericKernels, C source: Mish, Adam and the thin products, with a vector path chosen at run time.
 //   2. Leaf utilities: SeededRandom (the generator and every random stream's key), Parallel (the worker
 //      pool), Persistence (atomic writes, stable JSON, resume checks), TerminalProgress (progress lines).
 //   3. MuJoCo: owning model and simulation over CMuJoCo.
