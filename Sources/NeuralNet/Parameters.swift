@@ -1,3 +1,5 @@
+import NumericKernels
+
 /// Every trainable tensor of a network in one flat buffer, with a gradient buffer of the same layout.
 ///
 /// One buffer makes Adam, gradient-norm clipping, Polyak averaging and checkpointing single loops over
@@ -37,8 +39,8 @@ public final class Parameters {
         if transposesAreStale {
             if transposedValues.count != values.count { transposedValues = FloatBuffer(count: values.count) }
             for tensor in tensors where tensor.shape.count == 2 {
-                transpose(values.pointer + tensor.offset, rows: tensor.shape[0], columns: tensor.shape[1],
-                          into: transposedValues.pointer + tensor.offset)
+                nk_transpose(values.pointer + tensor.offset, tensor.shape[0], tensor.shape[1],
+                             transposedValues.pointer + tensor.offset)
             }
             transposesAreStale = false
         }
@@ -58,20 +60,6 @@ public final class Parameters {
         gradients = FloatBuffer(count: values.count)
         valuesDidChange()
         return tensor
-    }
-
-    /// target (columns × rows) = sourceᵀ, in tiles that stay in the cache.
-    private func transpose(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
-        let tile = 16
-        for rowTile in stride(from: 0, to: rows, by: tile) {
-            for columnTile in stride(from: 0, to: columns, by: tile) {
-                for row in rowTile..<min(rowTile + tile, rows) {
-                    for column in columnTile..<min(columnTile + tile, columns) {
-                        target[column * rows + row] = source[row * columns + column]
-                    }
-                }
-            }
-        }
     }
 
     public func tensor(named name: String) -> Tensor? {

@@ -16,6 +16,7 @@ typedef float unaligned_vfloat __attribute__((vector_size(4 * LANES), aligned(4)
 typedef int vint __attribute__((vector_size(4 * LANES)));
 typedef unsigned vuint __attribute__((vector_size(4 * LANES)));
 typedef float vfloat8 __attribute__((vector_size(32)));
+typedef float unaligned_vfloat8 __attribute__((vector_size(32), aligned(4), may_alias));
 typedef float vfloat4 __attribute__((vector_size(16)));
 typedef float vfloat2 __attribute__((vector_size(8)));
 
@@ -105,6 +106,34 @@ void nk_dot_rows(const float *x, long rows, long length, const float *w, long co
 
 void nk_accumulate_outer(const float *g, long ldg, const float *x, long rows, long length, long count, float *dw) {
     DISPATCH(accumulate_outer, g, ldg, x, rows, length, count, dw)
+}
+
+void nk_transpose(const float *source, long rows, long columns, float *target) {
+    long whole_rows = rows / 8 * 8, whole_columns = columns / 8 * 8;
+    for (long r = 0; r < whole_rows; r += 8)
+        for (long c = 0; c < whole_columns; c += 8) {
+            vfloat8 in[8], pairs[8], quads[8];
+            for (int i = 0; i < 8; i++) in[i] = *(const unaligned_vfloat8 *)(source + (r + i) * columns + c);
+            // Interleave rows in pairs, then pairs of pairs (quads[i] then holds columns i and i + 4 of
+            // four rows), then join the halves of two quads.
+            for (int i = 0; i < 8; i += 2) {
+                pairs[i] = __builtin_shufflevector(in[i], in[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+                pairs[i + 1] = __builtin_shufflevector(in[i], in[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+            }
+            for (int i = 0; i < 8; i += 4)
+                for (int j = 0; j < 2; j++) {
+                    quads[i + 2 * j] = __builtin_shufflevector(pairs[i + j], pairs[i + j + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+                    quads[i + 2 * j + 1] = __builtin_shufflevector(pairs[i + j], pairs[i + j + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+                }
+            for (int i = 0; i < 4; i++) {
+                *(unaligned_vfloat8 *)(target + (c + i) * rows + r) =
+                    __builtin_shufflevector(quads[i], quads[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+                *(unaligned_vfloat8 *)(target + (c + i + 4) * rows + r) =
+                    __builtin_shufflevector(quads[i], quads[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+            }
+        }
+    for (long r = 0; r < rows; r++)
+        for (long c = r < whole_rows ? whole_columns : 0; c < columns; c++) target[c * rows + r] = source[r * columns + c];
 }
 
 const char *nk_vector_unit(void) { return unit_name(current_unit()); }

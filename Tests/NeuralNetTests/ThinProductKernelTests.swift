@@ -94,6 +94,18 @@ import Testing
         }
     }
 
+    /// The layout the thin input gradient and libxsmm's forward product read (`Parameters.transposedWeights`):
+    /// whole 8 × 8 blocks, a ragged edge on either side, both, and neither.
+    @Test(arguments: [(8, 8), (256, 30), (3, 256), (13, 17), (16, 9), (1, 1)])
+    func transposeCopiesEveryElementAcross(shape: (rows: Int, columns: Int)) {
+        let (rows, columns) = shape
+        let source = Self.values(rows * columns, seed: 11)
+        var target = [Float](repeating: .nan, count: rows * columns)
+        nk_transpose(source, rows, columns, &target)
+        let expected = (0..<columns).flatMap { c in (0..<rows).map { r in source[r * columns + c] } }
+        #expect(target == expected, "\(shape)")
+    }
+
     @Test func dotRowsIsWithinRoundingOfTheExactSums() {
         let rows = 6, length = 256, count = 3
         let x = Self.values(rows * length, seed: 9), w = Self.values(count * length, seed: 10)

@@ -31,6 +31,9 @@ void nk_dot_rows(const float *x, long rows, long length, const float *w, long co
 /// zero and then added.
 void nk_accumulate_outer(const float *g, long ldg, const float *x, long rows, long length, long count, float *dw);
 
+/// target (columns × rows) = sourceᵀ, source being rows × columns, both row-major: a copy, in blocks of 8 × 8.
+void nk_transpose(const float *source, long rows, long columns, float *target);
+
 /// The vector unit the kernels use: the widest this CPU has ("avx512f", "avx2" or "baseline") unless
 /// nk_use_vector_unit chose another.
 const char *nk_vector_unit(void);
