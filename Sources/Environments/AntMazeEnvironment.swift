@@ -43,6 +43,7 @@ public final class AntMazeEnvironment: GoalConditionedEnvironment, @unchecked Se
     private var generator: SeededGenerator
     private var episode = EpisodeBookkeeping()
     private var commandedGoal: PlanarPosition?
+    /// The v0 evaluation goal, once drawn.
     private var evaluationGoal: PlanarPosition?
     private let qpos0: [Double]
 
@@ -140,18 +141,23 @@ public final class AntMazeEnvironment: GoalConditionedEnvironment, @unchecked Se
             goal = commandedGoal
             return
         }
-        let centre = maze.centre(of: maze.goal)
         switch goalNoise {
         case .none:
-            goal = centre
-        case .oncePerEnvironment where evaluationGoal != nil:
-            goal = evaluationGoal!
-        case .oncePerEnvironment, .everyReset:
-            let cellNoise = (x: generator.uniform(0, 1), y: generator.uniform(0, 1))
-            let extraNoise = (x: generator.uniform(0, 0.5), y: generator.uniform(0, 0.5))
-            goal = PlanarPosition(x: max(centre.x + cellNoise.x + extraNoise.x, 0), y: max(centre.y + cellNoise.y + extraNoise.y, 0))
-            evaluationGoal = goal
+            goal = maze.centre(of: maze.goal)
+        case .oncePerEnvironment:
+            let drawn = evaluationGoal ?? noisyGoal()
+            evaluationGoal = drawn
+            goal = drawn
+        case .everyReset:
+            goal = noisyGoal()
         }
+    }
+
+    private func noisyGoal() -> PlanarPosition {
+        let centre = maze.centre(of: maze.goal)
+        let cellNoise = (x: generator.uniform(0, 1), y: generator.uniform(0, 1))
+        let extraNoise = (x: generator.uniform(0, 0.5), y: generator.uniform(0, 0.5))
+        return PlanarPosition(x: max(centre.x + cellNoise.x + extraNoise.x, 0), y: max(centre.y + cellNoise.y + extraNoise.y, 0))
     }
 
     private func beginEpisode(observation: UnsafeMutableBufferPointer<Double>) {
