@@ -54,9 +54,9 @@ public enum OptionCheck {
     }
 }
 
-/// `--vector-unit U`, for benchmarks: the unit the element-wise kernels run on.
+/// `--vector-unit U`, for benchmarks: the unit the C kernels run on.
 public struct VectorUnitOption: ParsableArguments {
-    @Option(help: "Vector unit of the element-wise kernels: \(VectorUnit.all.joined(separator: ", ")) (default: the widest this CPU has).")
+    @Option(help: "Vector unit of the C kernels (Mish, Adam, the thin products): \(VectorUnit.all.joined(separator: ", ")) (default: the widest this CPU has).")
     public var vectorUnit: String?
 
     public init() {}

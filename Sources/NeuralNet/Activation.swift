@@ -56,7 +56,7 @@ func exponential(_ x: Float) -> Float {
     return y
 }
 
-/// The vector unit the element-wise kernels (Mish) run on: the widest this CPU has unless chosen.
+/// The vector unit the C kernels (Mish, Adam, the thin products) run on: the widest this CPU has unless chosen.
 /// Every unit gives the same bits, so the choice changes the speed only.
 public enum VectorUnit {
     public static let all = ["baseline", "avx2", "avx512f"]
