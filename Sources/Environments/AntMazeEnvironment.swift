@@ -93,6 +93,12 @@ public final class AntMazeEnvironment: GoalConditionedEnvironment, @unchecked Se
         startCell = cell
     }
 
+    public func forgetEpisodes() {
+        commandedGoal = nil
+        evaluationGoal = nil
+        startCell = maze.start
+    }
+
     public func reset(seed: UInt64?, observation: UnsafeMutableBufferPointer<Double>) {
         if let seed { generator = SeededGenerator(seed: seed) }
         chooseGoal()

@@ -104,6 +104,11 @@ public protocol Environment: AnyObject, Sendable {
 
     /// Starts an episode at an exact simulator state (no noise), e.g. to replay recorded data.
     func setState(qpos: [Double], qvel: [Double], observation: UnsafeMutableBufferPointer<Double>) throws
+
+    /// Forgets what a newly made copy would not know: settings given for its episodes (a commanded goal,
+    /// a start cell) and draws kept from one episode to the next (a v0 maze's goal). Followed by a
+    /// seeded reset, the copy runs the episode a new copy would.
+    func forgetEpisodes()
 }
 
 /// A transition's reward, end flags and info; the observation is written separately.

@@ -59,6 +59,9 @@ public final class LocomotionEnvironment: Environment, @unchecked Sendable {
         beginEpisode(observation: observation)
     }
 
+    /// A locomotion task keeps nothing from one episode to the next beyond its seed stream.
+    public func forgetEpisodes() {}
+
     public func setState(qpos: [Double], qvel: [Double], observation: UnsafeMutableBufferPointer<Double>) throws {
         try simulation.setState(qpos: qpos, qvel: qvel)
         beginEpisode(observation: observation)

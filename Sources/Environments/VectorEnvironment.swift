@@ -84,6 +84,14 @@ public final class VectorEnvironment {
         running[index] = true
     }
 
+    /// Resets copy `index` as a newly made copy: settings and draws kept across its episodes (a
+    /// commanded goal, a v0 maze's goal) are forgotten first, so it reuses its memory for an episode
+    /// that does not depend on the episodes it ran before.
+    public func resetAsNew(copy index: Int, seed: UInt64) {
+        environments[index].forgetEpisodes()
+        reset(copy: index, seed: seed)
+    }
+
     /// Resets, in parallel, every copy whose episode has ended (continuing each copy's seed stream).
     public func resetEndedCopies() {
         pool.forEach(count) { index in

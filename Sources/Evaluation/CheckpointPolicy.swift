@@ -35,16 +35,16 @@ public final class CheckpointPolicy: BatchPolicy {
         actions = FloatBuffer(count: selector.actor.actionDimension)
     }
 
-    /// Sizes the networks' buffers for `episodes` states at once; episode i draws its candidates and
-    /// choices from its own stream, so its draws do not depend on how many other episodes run beside it.
-    public func begin(episodes: Int, seed: UInt64) throws {
-        if selector.maxStates != episodes {
-            selector = try checkpoint.actionSelector(maxStates: episodes, candidates: candidates, rule: rule)
-            states = FloatBuffer(count: episodes * selector.actor.stateDimension)
-            actions = FloatBuffer(count: episodes * selector.actor.actionDimension)
+    /// Sizes the networks' buffers for `concurrent` states at once; episode i draws its candidates and
+    /// choices from its own stream, so its draws do not depend on which other episodes run beside it.
+    public func begin(episodes: Int, concurrent: Int, seed: UInt64) throws {
+        if selector.maxStates != concurrent {
+            selector = try checkpoint.actionSelector(maxStates: concurrent, candidates: candidates, rule: rule)
+            states = FloatBuffer(count: concurrent * selector.actor.stateDimension)
+            actions = FloatBuffer(count: concurrent * selector.actor.actionDimension)
         }
         generators = (0..<episodes).map { SeededGenerator(.episodeActions, seed: seed, index: $0) }
-        rowGenerators = generators
+        rowGenerators = Array(generators.prefix(concurrent))
     }
 
     public func act(observations: UnsafeBufferPointer<Double>, episodes: UnsafeBufferPointer<Int>,

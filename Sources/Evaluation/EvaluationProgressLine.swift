@@ -1,12 +1,12 @@
 import TerminalProgress
 
 extension EvaluationProgress {
-    /// "step 412/1000 · 7/10 episodes running · 18.3k env-steps/s · ≤ 3 s left": at most that long,
-    /// should every running episode last to the time limit.
+    /// "3/10 episodes done · 7 running · 18.3k env-steps/s · ≤ 3 s left": at most that long, should
+    /// every episode left last to the time limit.
     public func line(elapsedSeconds: Double) -> String {
         let rate = Double(environmentSteps) / elapsedSeconds
-        return "step \(step)/\(maxSteps) · \(runningEpisodes)/\(episodes) episodes running · "
+        return "\(finishedEpisodes)/\(episodes) episodes done · \(runningEpisodes) running · "
             + ProgressFormat.rate(rate, unit: "env-steps") + " · ≤ "
-            + ProgressFormat.timeLeft(remaining: Double((maxSteps - step) * runningEpisodes), perSecond: rate)
+            + ProgressFormat.timeLeft(remaining: Double(remainingStepBound), perSecond: rate)
     }
 }

@@ -2,20 +2,32 @@ import Environments
 import Parallel
 import SeededRandom
 
-/// Rolls a policy out for whole episodes, all episodes at once: each episode has its own environment
-/// copy, the running copies' observations go to the policy as one batch, and the copies are stepped
-/// in parallel. Episode i is reset with a seed from its own stream (`RandomStream.episodeReset`, i), so
-/// every evaluation with the same seed sees the same initial states, whatever the number of threads.
+/// Rolls a policy out for whole episodes: a bounded number of episodes run at once, each on an
+/// environment copy of its own (made or reset as new), their observations going to the policy as one batch and the copies stepped in
+/// parallel; when an episode ends, the next one starts in its place. Episode i is reset with a seed
+/// from its own stream (`RandomStream.episodeReset`, i) and the policy draws from another stream of
+/// episode i, so an episode does not depend on which episodes run beside it: the numbers are the same
+/// whatever the thread count and however many episodes run at once, and memory does not grow with
+/// the number of episodes.
 public struct Evaluator {
     public let task: D4RLTask
     public let models: ModelDirectory
     public let threads: Int
+    /// The most episodes under way at once (the rest wait for a free place).
+    public let concurrentEpisodes: Int
 
-    public init(task: D4RLTask, models: ModelDirectory, threads: Int) {
+    /// `concurrentEpisodes` defaults to enough episodes to keep `threads` threads busy.
+    public init(task: D4RLTask, models: ModelDirectory, threads: Int, concurrentEpisodes: Int? = nil) {
+        precondition(concurrentEpisodes ?? 1 >= 1, "at least one episode at once")
         self.task = task
         self.models = models
         self.threads = threads
+        self.concurrentEpisodes = concurrentEpisodes ?? Self.defaultConcurrentEpisodes(threads: threads)
     }
+
+    /// Ten episodes at once, the locomotion protocol's whole evaluation, and four per thread beyond that:
+    /// acting for 50 candidates each keeps the threads busy from there on.
+    public static func defaultConcurrentEpisodes(threads: Int) -> Int { max(10, 4 * threads) }
 
     /// The environment seed of episode `index` in an evaluation seeded with `seed`.
     public static func episodeSeed(_ seed: UInt64, episode index: Int) -> UInt64 {
@@ -46,50 +58,99 @@ public struct Evaluator {
         progress: (EvaluationProgress) -> Void
     ) throws -> RecordedEvaluation {
         guard episodes > 0 else { throw EvaluationError.noEpisodes(requested: episodes) }
-        try policy.begin(episodes: episodes, seed: seed)
-        let vector = try VectorEnvironment(task, count: episodes, threads: threads, models: models)
+        let places = min(episodes, concurrentEpisodes)
+        try policy.begin(episodes: episodes, concurrent: places, seed: seed)
+        let vector = try VectorEnvironment(task, count: places, threads: threads, models: models)
         let seeds = (0..<episodes).map { Self.episodeSeed(seed, episode: $0) }
-        vector.reset(seeds: seeds)
+        var schedule = EpisodeSchedule(episodes: episodes, places: places)
+        vector.reset(seeds: Array(seeds[0..<places]))
 
-        var returns = [Double](repeating: 0, count: episodes)
-        var lengths = [Int](repeating: 0, count: episodes)
-        var endings = [StepOutcome?](repeating: nil, count: episodes)
+        var results = [EpisodeResult?](repeating: nil, count: episodes)
         var batch = ObservationBatch(vector: vector)
         let width = vector.actionDimension
-        var actions = [Double](repeating: 0, count: episodes * width)
+        var actions = [Double](repeating: 0, count: places * width)
         var actionLog = [[Double]](repeating: [], count: recordingActions ? episodes : 0)
-        var step = 0
 
         while vector.anyRunning {
-            batch.gatherRunning(from: vector)
+            batch.gatherRunning(from: vector, episodeAt: schedule.episodeAt)
             batch.act(policy, into: &actions, width: width, on: vector.pool)
             if recordingActions {
-                for index in batch.runningEpisodes { actionLog[index] += actions[index * width ..< (index + 1) * width] }
+                for place in batch.runningPlaces {
+                    actionLog[schedule.episodeAt[place]] += actions[place * width ..< (place + 1) * width]
+                }
             }
             try vector.step(actions: actions)
-            step += 1
-            for index in batch.runningEpisodes {
-                let outcome = vector.outcome(index)
-                returns[index] += outcome.reward
-                lengths[index] += 1
-                if !vector.isRunning(index) { endings[index] = outcome }
+            for place in batch.runningPlaces {
+                schedule.record(vector.outcome(place), at: place)
+                guard !vector.isRunning(place) else { continue }
+                results[schedule.episodeAt[place]] = result(of: schedule, at: place, seeds: seeds)
+                if let next = schedule.startNext(at: place) { vector.resetAsNew(copy: place, seed: seeds[next]) }
             }
-            progress(EvaluationProgress(
-                step: step, maxSteps: vector.environments[0].maxEpisodeSteps,
-                runningEpisodes: endings.count { $0 == nil }, episodes: episodes,
-                environmentSteps: lengths.reduce(0, +)))
+            progress(schedule.progress(maxSteps: vector.environments[0].maxEpisodeSteps))
         }
 
-        let results = (0..<episodes).map { index in
-            EpisodeResult(
-                index: index, seed: seeds[index], return: returns[index], length: lengths[index],
-                normalizedScore: task.normalizedScore(returns[index]),
-                terminated: endings[index]?.terminated ?? false,
-                unstable: endings[index]?.info.isUnstable ?? false,
-                success: task.hasGoal ? endings[index]?.info.goal?.reached ?? false : nil)
-        }
-        let report = EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: results)
+        let report = EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: results.map { $0! })
         return RecordedEvaluation(report: report, actionDimension: width, actions: actionLog)
+    }
+
+    /// The finished episode at `place`, as the report gives it.
+    private func result(of schedule: EpisodeSchedule, at place: Int, seeds: [UInt64]) -> EpisodeResult {
+        let index = schedule.episodeAt[place], episodeReturn = schedule.returns[place], ending = schedule.lastOutcome[place]
+        return EpisodeResult(
+            index: index, seed: seeds[index], return: episodeReturn, length: schedule.lengths[place],
+            normalizedScore: task.normalizedScore(episodeReturn), terminated: ending.terminated,
+            unstable: ending.info.isUnstable, success: task.hasGoal ? ending.info.goal?.reached ?? false : nil)
+    }
+}
+
+/// Which episode runs at each place of the vector environment, the running sums of each, and the next
+/// episode to start: episodes start in order, each in the first place that comes free.
+struct EpisodeSchedule {
+    let episodes: Int
+    private(set) var episodeAt: [Int]
+    private(set) var returns: [Double]
+    private(set) var lengths: [Int]
+    private(set) var lastOutcome: [StepOutcome]
+    private(set) var started: Int
+    private(set) var finished = 0
+    private(set) var environmentSteps = 0
+
+    init(episodes: Int, places: Int) {
+        self.episodes = episodes
+        episodeAt = Array(0..<places)
+        returns = [Double](repeating: 0, count: places)
+        lengths = [Int](repeating: 0, count: places)
+        lastOutcome = [StepOutcome](repeating: StepOutcome(reward: 0, terminated: false, truncated: false, info: StepInfo()),
+                                    count: places)
+        started = places
+    }
+
+    mutating func record(_ outcome: StepOutcome, at place: Int) {
+        returns[place] += outcome.reward
+        lengths[place] += 1
+        lastOutcome[place] = outcome
+        environmentSteps += 1
+        if outcome.terminated || outcome.truncated { finished += 1 }
+    }
+
+    /// Puts the next episode at `place`, whose episode has ended; nil when every episode has started.
+    mutating func startNext(at place: Int) -> Int? {
+        guard started < episodes else { return nil }
+        episodeAt[place] = started
+        returns[place] = 0
+        lengths[place] = 0
+        started += 1
+        return started - 1
+    }
+
+    func progress(maxSteps: Int) -> EvaluationProgress {
+        let running = started - finished
+        let runningSteps = lengths.indices.reduce(0) { sum, place in
+            sum + (lastOutcome[place].terminated || lastOutcome[place].truncated ? 0 : lengths[place])
+        }
+        return EvaluationProgress(
+            finishedEpisodes: finished, runningEpisodes: running, episodes: episodes, environmentSteps: environmentSteps,
+            remainingStepBound: (episodes - started) * maxSteps + running * maxSteps - runningSteps)
     }
 }
 
@@ -103,21 +164,22 @@ public struct RecordedEvaluation: Sendable {
 
 /// Where an evaluation stands, for progress displays.
 public struct EvaluationProgress: Sendable {
-    /// Environment steps taken so far by the longest-running episode.
-    public let step: Int
-    /// The time limit of an episode.
-    public let maxSteps: Int
-    /// Episodes still under way.
+    public let finishedEpisodes: Int
+    /// Episodes under way.
     public let runningEpisodes: Int
     public let episodes: Int
     /// Environment steps taken so far, all episodes together.
     public let environmentSteps: Int
+    /// The most environment steps left, should every episode last to the time limit.
+    public let remainingStepBound: Int
 }
 
-/// The running copies' observations packed into consecutive rows, with the episode of each row, so
-/// the policy computes nothing for episodes that have ended. Buffers are reused every step.
+/// The running copies' observations packed into consecutive rows, with the place and the episode of
+/// each row, so the policy computes nothing for places whose episode has ended. Buffers are reused
+/// every step.
 struct ObservationBatch {
-    private(set) var runningEpisodes: [Int] = []
+    private(set) var runningPlaces: [Int] = []
+    private var runningEpisodes: [Int] = []
     private var observations: [Double]
     private var packedActions: [Double]
     private let width: Int
@@ -128,24 +190,27 @@ struct ObservationBatch {
         observations.reserveCapacity(vector.count * width)
         packedActions = []
         packedActions.reserveCapacity(vector.count * vector.actionDimension)
+        runningPlaces.reserveCapacity(vector.count)
         runningEpisodes.reserveCapacity(vector.count)
     }
 
-    mutating func gatherRunning(from vector: VectorEnvironment) {
+    mutating func gatherRunning(from vector: VectorEnvironment, episodeAt: [Int]) {
+        runningPlaces.removeAll(keepingCapacity: true)
         runningEpisodes.removeAll(keepingCapacity: true)
         observations.removeAll(keepingCapacity: true)
         vector.withObservations { all in
-            for index in 0..<vector.count where vector.isRunning(index) {
-                runningEpisodes.append(index)
-                observations.append(contentsOf: all[index * width ..< (index + 1) * width])
+            for place in 0..<vector.count where vector.isRunning(place) {
+                runningPlaces.append(place)
+                runningEpisodes.append(episodeAt[place])
+                observations.append(contentsOf: all[place * width ..< (place + 1) * width])
             }
         }
     }
 
-    /// Asks the policy for the packed rows and scatters its actions to each episode's row of `actions`.
+    /// Asks the policy for the packed rows and scatters its actions to each place's row of `actions`.
     mutating func act(_ policy: some BatchPolicy, into actions: inout [Double], width actionWidth: Int, on pool: WorkerPool) {
         packedActions.removeAll(keepingCapacity: true)
-        packedActions.append(contentsOf: repeatElement(0, count: runningEpisodes.count * actionWidth))
+        packedActions.append(contentsOf: repeatElement(0, count: runningPlaces.count * actionWidth))
         observations.withUnsafeBufferPointer { observations in
             runningEpisodes.withUnsafeBufferPointer { episodes in
                 packedActions.withUnsafeMutableBufferPointer { packed in
@@ -153,8 +218,8 @@ struct ObservationBatch {
                 }
             }
         }
-        for (row, episode) in runningEpisodes.enumerated() {
-            for k in 0..<actionWidth { actions[episode * actionWidth + k] = packedActions[row * actionWidth + k] }
+        for (row, place) in runningPlaces.enumerated() {
+            for k in 0..<actionWidth { actions[place * actionWidth + k] = packedActions[row * actionWidth + k] }
         }
     }
 }

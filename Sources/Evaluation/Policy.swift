@@ -7,10 +7,11 @@ public protocol BatchPolicy: AnyObject {
     /// A short name for reports, e.g. "random" or a checkpoint path.
     var name: String { get }
 
-    /// Prepares for an evaluation of `episodes` episodes seeded with `seed`: episode i's random draws
-    /// come from `SeededGenerator(.episodeActions, seed: seed, index: i)`. The evaluator calls it before
-    /// the first step, with its own count and seed, so the two cannot disagree.
-    func begin(episodes: Int, seed: UInt64) throws
+    /// Prepares for an evaluation of `episodes` episodes seeded with `seed`, of which at most
+    /// `concurrent` run at once (so a call has at most that many rows): episode i's random draws come
+    /// from `SeededGenerator(.episodeActions, seed: seed, index: i)`. The evaluator calls it before the
+    /// first step, with its own counts and seed, so the two cannot disagree.
+    func begin(episodes: Int, concurrent: Int, seed: UInt64) throws
 
     /// Writes one action row per observation row (both row-major). Row k belongs to episode
     /// `episodes[k]`; a stochastic policy keeps one random stream per episode, so its random draws do
@@ -30,7 +31,7 @@ public final class RandomPolicy: BatchPolicy {
         self.actionSpace = actionSpace
     }
 
-    public func begin(episodes: Int, seed: UInt64) {
+    public func begin(episodes: Int, concurrent: Int, seed: UInt64) {
         generators = (0..<episodes).map { SeededGenerator(.episodeActions, seed: seed, index: $0) }
     }
 

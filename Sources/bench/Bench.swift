@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
         abstract: "Speed figures, each as a ratio to this machine's own ceiling measured in the same run.",
         discussion: "Build with -c release: swift run -c release bench envs",
         version: packageVersion,
-        subcommands: [Envs.self, Lifetimes.self, Train.self, Act.self, Rollout.self, DatasetMemory.self])
+        subcommands: [Envs.self, Lifetimes.self, Train.self, Act.self, Rollout.self, DatasetMemory.self, EvaluationMemory.self])
 }
 
 struct Envs: ParsableCommand {
@@ -115,6 +115,27 @@ struct DatasetMemory: ParsableCommand {
     }
 }
 
+struct EvaluationMemory: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluation-memory",
+        abstract: "Peak memory of evaluations of 10 and 2,000 episodes (an untrained hopper checkpoint); the budget is 1.5× apart.")
+
+    @Option(parsing: .unconditional, help: "Episode counts, comma-separated.")
+    var episodes = "10,2000"
+
+    @OptionGroup var threads: ThreadsOption
+    @OptionGroup var models: ModelsOption
+
+    func run() throws {
+        let counts = episodes.split(separator: ",").compactMap { Int($0) }
+        guard counts.count == episodes.split(separator: ",").count, counts.count >= 2, counts.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--episodes takes two or more counts of at least 1, comma-separated (got '\(episodes)')")
+        }
+        try threads.check()
+        print(try EvaluationMemoryBenchmark(episodeCounts: counts, models: try models.locate(), threads: threads.count).report())
+    }
+}
+
 struct Rollout: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Wall time of evaluating a checkpoint against the floor: acting FLOPs at the sgemm rate plus raw physics.")
@@ -122,7 +143,7 @@ struct Rollout: ParsableCommand {
     @Option(help: "Checkpoint: the name of a run in a checkpoints/ folder, a run folder or a file.")
     var ckpt = "run7"
 
-    @Option(parsing: .unconditional, help: "Episodes, all at once.")
+    @Option(parsing: .unconditional, help: "Episodes.")
     var episodes = 10
 
     @OptionGroup var threads: ThreadsOption

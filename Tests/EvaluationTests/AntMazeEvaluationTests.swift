@@ -24,6 +24,18 @@ import Testing
         #expect(json.contains("\"success_rate\":0") && json.contains("\"success\":false"))
     }
 
+    /// A v0 maze draws its goal once per environment: each episode gets a fresh copy, so its goal and
+    /// its numbers do not depend on how many episodes run at once.
+    @Test func episodesAtOnceChangeNoGoal() throws {
+        let task = try D4RLTask.named("antmaze-umaze-v0")
+        let policy = RandomPolicy(actionSpace: try task.makeEnvironment(models: models).actionSpace)
+        func record(_ concurrent: Int) throws -> RecordedEvaluation {
+            try Evaluator(task: task, models: models, threads: 2, concurrentEpisodes: concurrent).record(policy, episodes: 3, seed: 2)
+        }
+        let oneAtATime = try record(1), allAtOnce = try record(3)
+        #expect(oneAtATime.report == allAtOnce.report && oneAtATime.actions == allAtOnce.actions)
+    }
+
     @Test func theSuccessRateIsTheShareOfEpisodesThatReachedTheGoal() throws {
         let episodes = (0..<4).map { index in
             EpisodeResult(index: index, seed: 0, return: index < 1 ? 1 : 0, length: index < 1 ? 120 : 700,

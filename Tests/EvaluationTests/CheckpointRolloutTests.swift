@@ -16,10 +16,21 @@ import Testing
     }
 
     func report(episodes: Int, seed: UInt64, threads: Int, rule: ActionSelector.Rule = .softmax,
-                task: String? = nil) throws -> EvaluationReport {
+                task: String? = nil, concurrentEpisodes: Int? = nil) throws -> EvaluationReport {
         let (policy, task) = try CheckpointPolicy.load(try CheckpointLocation(folder.path), taskOverride: task,
                                                        rule: rule)
-        return try Evaluator(task: task, models: models, threads: threads).evaluate(policy, episodes: episodes, seed: seed)
+        return try Evaluator(task: task, models: models, threads: threads, concurrentEpisodes: concurrentEpisodes)
+            .evaluate(policy, episodes: episodes, seed: seed)
+    }
+
+    /// However many episodes run at once, each starts on a fresh copy with its own seeds, so the
+    /// report is the same: memory stays bounded for any number of episodes without changing a number.
+    @Test(.enabled(if: DenseProducts.buildHasLibxsmm, "this build has no libxsmm; OpenBLAS is not row-independent"))
+    func theNumberOfEpisodesAtOnceChangesNoNumber() throws {
+        let allAtOnce = try report(episodes: 6, seed: 5, threads: 2, concurrentEpisodes: 6)
+        #expect(try report(episodes: 6, seed: 5, threads: 2, concurrentEpisodes: 2) == allAtOnce)
+        #expect(try report(episodes: 6, seed: 5, threads: 1, concurrentEpisodes: 1) == allAtOnce)
+        #expect(Set(allAtOnce.episodes.map(\.length)).count > 1, "episodes of one length would not test the hand-over")
     }
 
     @Test func aRunMeansItsNewestCheckpointUnlessAnEpochIsGiven() throws {
