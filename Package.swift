@@ -97,7 +97,7 @@ let package = Package(
             "Environments", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rollout", dependencies: [
-            "Viewer", "Evaluation", "Environments", "CommandLineOptions", "TerminalProgress",
+            "Viewer", "Evaluation", "Environments", "CommandLineOptions", "TerminalProgress", "Persistence",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "train", dependencies: [

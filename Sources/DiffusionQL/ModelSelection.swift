@@ -29,11 +29,11 @@ public enum OfflineSelection {
         return result
     }
 
-    /// The chosen checkpoint: the `topK`-th lowest mean L_d (the highest rank there is when fewer
-    /// checkpoints exist); nil without checkpoints. Ties keep the earlier epoch first.
+    /// The chosen checkpoint: the `topK`-th lowest mean L_d; nil when there is no such rank (fewer
+    /// checkpoints than `topK` + 1). Ties keep the earlier epoch first.
     public static func choose(_ losses: [CheckpointLoss], topK: Int) -> CheckpointLoss? {
-        guard !losses.isEmpty else { return nil }
+        guard losses.indices.contains(topK) else { return nil }
         let ranked = losses.enumerated().sorted { ($0.element.meanBCLoss, $0.offset) < ($1.element.meanBCLoss, $1.offset) }
-        return ranked[min(max(topK, 0), ranked.count - 1)].element
+        return ranked[topK].element
     }
 }

@@ -26,6 +26,9 @@ public enum EnvironmentID: String, Sendable, CaseIterable {
         }
     }
 
+    /// The robot the environment drives: the three mazes share the ant, so a policy of one can act in another.
+    public var robot: String { locomotionSpec == nil ? "ant" : rawValue }
+
     /// The locomotion facts; nil for the mazes.
     public var locomotionSpec: LocomotionSpec? {
         if case let .locomotion(spec) = kind { spec } else { nil }

@@ -7,6 +7,8 @@ public enum CheckpointLocationError: Error, Equatable, CustomStringConvertible {
     case notFound(argument: String, searched: [RunsFolderContents])
     case noCheckpoints(path: String)
     case noSuchEpoch(path: String, epoch: Int, available: [Int])
+    /// An epoch was asked of a single checkpoint file.
+    case epochOfAFile(path: String, epoch: Int)
 
     public var description: String {
         switch self {
@@ -17,6 +19,8 @@ public enum CheckpointLocationError: Error, Equatable, CustomStringConvertible {
                     : searched.map(\.description).joined(separator: ", "))
         case let .noCheckpoints(path):
             "\(path): the run has no checkpoint yet (epoch_NNNN.safetensors)"
+        case let .epochOfAFile(path, epoch):
+            "\(path) is one checkpoint file; an epoch (\(epoch)) picks a checkpoint of a run: give the run folder instead"
         case let .noSuchEpoch(path, epoch, available):
             "\(path): no checkpoint of epoch \(epoch); the run has epochs \(available.map(String.init).joined(separator: ", "))"
         }
@@ -40,6 +44,7 @@ public struct CheckpointLocation: Sendable {
             throw CheckpointLocationError.notFound(argument: argument, searched: Self.availableRuns())
         }
         guard isFolder.boolValue else {
+            if let epoch { throw CheckpointLocationError.epochOfAFile(path: found, epoch: epoch) }
             run = nil
             path = found
             return

@@ -63,12 +63,15 @@ public final class CheckpointPolicy: BatchPolicy {
 
 extension CheckpointPolicy {
     /// The checkpoint at `location` with the task it is evaluated on: the run's own task, or
-    /// `taskOverride` when its environment has the same dimensions (another dataset of it, say).
+    /// `taskOverride` when it drives the same robot (another dataset of the environment, another maze).
     public static func load(_ location: CheckpointLocation, taskOverride: String?,
                             rule: ActionSelector.Rule) throws -> (CheckpointPolicy, D4RLTask) {
         let checkpoint = try CheckpointFile.read(contentsOf: location.path)
         let task = try D4RLTask.named(taskOverride ?? checkpoint.config.task)
         try checkpoint.requireDimensions(state: task.environment.observationDimension, action: task.environment.actionDimension)
+        if let own = try? D4RLTask.named(checkpoint.config.task), own.environment.robot != task.environment.robot {
+            throw EvaluationError.otherRobot(path: location.path, trainedOn: own.name, task: task.name)
+        }
         return (try CheckpointPolicy(checkpoint, rule: rule), task)
     }
 }

@@ -227,10 +227,15 @@ struct ObservationBatch {
 /// Errors of the evaluation layer.
 public enum EvaluationError: Error, Equatable, CustomStringConvertible {
     case noEpisodes(requested: Int)
+    /// A checkpoint asked to act on a task of another robot (of the same dimensions, or the
+    /// dimension check would have said so).
+    case otherRobot(path: String, trainedOn: String, task: String)
 
     public var description: String {
         switch self {
         case let .noEpisodes(requested): return "an evaluation needs at least one episode (asked for \(requested))"
+        case let .otherRobot(path, trainedOn, task):
+            return "\(path) was trained on \(trainedOn); --task \(task) drives another robot. Name a task of the same environment."
         }
     }
 }

@@ -3,6 +3,19 @@ import Environments
 import Foundation
 import Persistence
 
+public enum SelectionError: Error, Equatable, CustomStringConvertible {
+    /// Offline selection asked for a rank the run's checkpoints do not reach.
+    case noSuchRank(run: String, topK: Int, fromPreset: Bool, ranked: Int)
+
+    public var description: String {
+        switch self {
+        case let .noSuchRank(run, topK, fromPreset, ranked):
+            "\(run): offline selection's top_k is \(topK)\(fromPreset ? " (the run's configuration)" : ""), but the run has "
+                + "\(ranked) ranked checkpoint\(ranked == 1 ? "" : "s") (top_k 0 to \(ranked - 1)); give --top-k in that range"
+        }
+    }
+}
+
 /// One checkpoint of a run, evaluated, with the mean L_d of the epochs it closes.
 public struct CheckpointScore: Codable, Sendable, Equatable {
     public let epoch: Int
@@ -42,10 +55,13 @@ public struct RunSelection: Codable, Sendable, Equatable {
         let epochs = folder.checkpointEpochs()
         guard !epochs.isEmpty else { throw CheckpointLocationError.noCheckpoints(path: folder.path) }
         let losses = OfflineSelection.checkpointLosses(metrics: try folder.readMetrics(), checkpointEpochs: epochs)
-        let topK = topK ?? config.topK
-        let offlineEpoch = OfflineSelection.choose(losses, topK: topK)?.epoch
+        let rank = topK ?? config.topK
+        let offlineEpoch = OfflineSelection.choose(losses, topK: rank)?.epoch
         if mode != .online && offlineEpoch == nil {
-            throw RunFolderError.badFile(path: folder.metricsPath, reason: "no logged epoch before any checkpoint, so offline selection has nothing to rank")
+            if losses.isEmpty {
+                throw RunFolderError.badFile(path: folder.metricsPath, reason: "no logged epoch before any checkpoint, so offline selection has nothing to rank")
+            }
+            throw SelectionError.noSuchRank(run: folder.path, topK: rank, fromPreset: topK == nil, ranked: losses.count)
         }
         let evaluated = mode == .offline ? [offlineEpoch!] : epochs
         var scores: [CheckpointScore] = []
@@ -59,7 +75,7 @@ public struct RunSelection: Codable, Sendable, Equatable {
             scores.append(CheckpointScore(epoch: epoch, meanBCLoss: losses.first { $0.epoch == epoch }?.meanBCLoss, report: report))
         }
         let best = mode == .offline ? nil : scores.max { $0.report.meanNormalizedScore < $1.report.meanNormalizedScore }?.epoch
-        return RunSelection(mode: mode, task: task!, run: folder.path, topK: topK, checkpoints: scores,
+        return RunSelection(mode: mode, task: task!, run: folder.path, topK: rank, checkpoints: scores,
                             onlineEpoch: best, offlineEpoch: mode == .online ? nil : offlineEpoch)
     }
 

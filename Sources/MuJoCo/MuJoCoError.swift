@@ -11,6 +11,9 @@ public enum MuJoCoError: Error, Equatable, CustomStringConvertible {
     case sizeMismatch(field: String, expected: Int, actual: Int)
     /// A state vector containing NaN or an infinity was handed to the simulator.
     case nonFiniteValue(field: String, index: Int, value: Double)
+    /// MuJoCo could not set up rendering in the OpenGL context (e.g. an offscreen framebuffer larger
+    /// than the driver allows); `message` is MuJoCo's own text.
+    case renderingSetupFailed(model: String, offscreen: String, message: String)
 
     public var description: String {
         switch self {
@@ -24,6 +27,8 @@ public enum MuJoCoError: Error, Equatable, CustomStringConvertible {
             return "\(field) has \(actual) entries, the model needs \(expected)"
         case let .nonFiniteValue(field, index, value):
             return "\(field)[\(index)] is \(value); only finite values are accepted"
+        case let .renderingSetupFailed(model, offscreen, message):
+            return "MuJoCo could not set up rendering of \(model) (offscreen buffer \(offscreen)): \(message)"
         }
     }
 }

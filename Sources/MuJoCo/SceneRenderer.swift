@@ -113,11 +113,13 @@ public final class SceneRenderer {
     /// `graphicsContext` owns, which must be current. `offscreen` sizes the offscreen
     /// framebuffer, which the model's `<visual><global offwidth offheight>` otherwise decides;
     /// MuJoCo reads that setting from the model, so a larger size is written there (a visual
-    /// setting only, the physics do not read it).
+    /// setting only, the physics do not read it). Where MuJoCo cannot set up the context (a buffer
+    /// larger than the OpenGL driver allows) it throws with MuJoCo's message.
     public init(model: PhysicsModel, graphicsContext: AnyObject, offscreen: (width: Int, height: Int)? = nil,
-                fontScale: Int = 100, maxGeoms: Int = 2000) {
+                fontScale: Int = 100, maxGeoms: Int = 2000) throws {
         self.model = model
         self.graphicsContext = graphicsContext
+        let modelOffscreen = (model.raw.pointee.vis.global.offwidth, model.raw.pointee.vis.global.offheight)
         if let offscreen {
             model.raw.pointee.vis.global.offwidth = max(model.raw.pointee.vis.global.offwidth, Int32(offscreen.width))
             model.raw.pointee.vis.global.offheight = max(model.raw.pointee.vis.global.offheight, Int32(offscreen.height))
@@ -129,7 +131,14 @@ public final class SceneRenderer {
         mjv_defaultOption(&options)
         mjv_defaultCamera(&camera)
         mjv_makeScene(model.raw, scene, Int32(maxGeoms))
-        mjr_makeContext(model.raw, context, Int32(fontScale))
+        if let message = cmujoco_guarded_make_context(model.raw, context, Int32(fontScale)) {
+            // deinit frees the scene and what there is of the context; the model keeps its own size.
+            let global = model.raw.pointee.vis.global
+            let failure = MuJoCoError.renderingSetupFailed(
+                model: model.source, offscreen: "\(global.offwidth)x\(global.offheight)", message: String(cString: message))
+            (model.raw.pointee.vis.global.offwidth, model.raw.pointee.vis.global.offheight) = modelOffscreen
+            throw failure
+        }
         setCamera(.free)
     }
 

@@ -62,6 +62,25 @@ public enum AtomicFile {
         }
     }
 
+    /// Throws unless a file can be written at `path` the way `replace` writes it: the folder exists and
+    /// takes a new file, and `path` is not a folder. Checked by creating and removing a temporary file
+    /// there, so that a long run can refuse an output it could not save before it starts.
+    public static func requireWritable(_ path: String) throws(AtomicWriteError) {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw AtomicWriteError(path: path, reason: "it is a folder")
+        }
+        let url = URL(fileURLWithPath: path)
+        let probe = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).probe").path
+        let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else {
+            throw AtomicWriteError(path: path, reason: "cannot create a file in \(url.deletingLastPathComponent().path): "
+                + String(cString: strerror(errno)))
+        }
+        close(descriptor)
+        unlink(probe)
+    }
+
     /// Text as UTF-8, atomically.
     public static func write(_ text: String, to path: String) throws(AtomicWriteError) {
         try write(Data(text.utf8), to: path)

@@ -58,7 +58,7 @@ public final class LiveViewer {
     public init(player: EpisodePlayer, width: Int = 1280, height: Int = 800) throws {
         self.player = player
         window = try Window(title: "\(player.task.name) · \(player.evaluation.report.checkpoint)", width: width, height: height)
-        renderer = SceneRenderer(model: player.environment.simulation.model, graphicsContext: window, fontScale: 150)
+        renderer = try SceneRenderer(model: player.environment.simulation.model, graphicsContext: window, fontScale: 150)
         painter = FramePainter(player: player, renderer: renderer)
         cameras = Self.cameras(renderer)
         selectCamera(0)

@@ -24,7 +24,31 @@ public struct RecordingSettings: Sendable, Equatable {
         self.maxFrames = maxFrames
     }
 
-    func validate(for output: RecordingOutput) throws(ViewerError) {
+    /// Throws unless the settings can record into `output`: sizes, rates, the video container and
+    /// ffmpeg, and a destination that takes files. A caller can refuse them before any work.
+    public func validate(for output: RecordingOutput) throws(ViewerError) {
+        try validate()
+        switch output {
+        case let .video(path):
+            guard width.isMultiple(of: 2) && height.isMultiple(of: 2) else {
+                throw .invalidRecording("video needs an even width and height (H.264 with 4:2:0 chroma); got \(width)x\(height)")
+            }
+            _ = try VideoEncoder.container(of: path)
+            guard VideoEncoder.locateFFmpeg() != nil else { throw .ffmpegNotFound }
+            try requireWritable(path)
+        case let .frames(folder):
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+                guard isFolder.boolValue else { throw .invalidRecording("\(folder): exists and is not a folder for the frames") }
+                try requireWritable(folder + "/frame_00000.png")
+            } else {
+                try requireWritable(folder)
+            }
+        }
+    }
+
+    /// Sizes and rates alone: before a renderer is made for them.
+    func validate() throws(ViewerError) {
         guard width >= 16, height >= 16, width <= 8192, height <= 8192 else {
             throw .invalidRecording("the recording size \(width)x\(height) is outside 16x16 ... 8192x8192")
         }
@@ -32,8 +56,13 @@ public struct RecordingSettings: Sendable, Equatable {
             throw .invalidRecording("the frame rate \(framesPerSecond) is outside 1 ... 240 frames per second")
         }
         if let maxFrames, maxFrames < 1 { throw .invalidRecording("--max-frames must be at least 1 (got \(maxFrames))") }
-        if case .video = output, !width.isMultiple(of: 2) || !height.isMultiple(of: 2) {
-            throw .invalidRecording("video needs an even width and height (H.264 with 4:2:0 chroma); got \(width)x\(height)")
+    }
+
+    private func requireWritable(_ path: String) throws(ViewerError) {
+        do {
+            try AtomicFile.requireWritable(path)
+        } catch {
+            throw .invalidRecording(error.description)
         }
     }
 }
@@ -51,8 +80,9 @@ public final class Recorder {
     public init(player: EpisodePlayer, settings: RecordingSettings) throws {
         self.player = player
         self.settings = settings
-        renderer = SceneRenderer(model: player.environment.simulation.model, graphicsContext: try HeadlessGLContext(),
-                                 offscreen: (settings.width, settings.height))
+        try settings.validate()
+        renderer = try SceneRenderer(model: player.environment.simulation.model, graphicsContext: try HeadlessGLContext(),
+                                     offscreen: (settings.width, settings.height))
         renderer.useOffscreenBuffer()
         renderer.setCamera(.tracking(body: torsoBody))
         renderer.viewFromTheSide(of: player.environment)
@@ -157,13 +187,13 @@ final class VideoEncoder {
         return .ffmpegFailed(path: finalPath, status: process.terminationStatus, message: message)
     }
 
-    private struct Container {
+    struct Container {
         let format: String
         let codecArguments: [String]
     }
 
     /// The muxer and codec settings for a file name's extension.
-    private static func container(of path: String) throws(ViewerError) -> Container {
+    static func container(of path: String) throws(ViewerError) -> Container {
         switch (path as NSString).pathExtension.lowercased() {
         case "mp4", "mov":
             // yuv420p: the pixel format every player decodes.
@@ -177,7 +207,7 @@ final class VideoEncoder {
         }
     }
 
-    private static func locateFFmpeg() -> String? {
+    static func locateFFmpeg() -> String? {
         let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         return folders.map { "\($0)/ffmpeg" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }

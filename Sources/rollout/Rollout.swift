@@ -3,6 +3,7 @@ import CommandLineOptions
 import Environments
 import Evaluation
 import Foundation
+import Persistence
 import TerminalProgress
 import Viewer
 
@@ -96,6 +97,21 @@ struct Rollout: ParsableCommand {
         if outputs.count > 1 { throw ValidationError("choose one of \(outputs.joined(separator: ", "))") }
         if !outputs.isEmpty && select != nil { throw ValidationError("\(outputs[0]) plays one checkpoint; leave out --select") }
         if maxFrames != nil && outputs.isEmpty { throw ValidationError("--max-frames belongs to --viewer, --record or --frames") }
+        try checkOutputs()
+    }
+
+    /// Refuses, before any episode runs, outputs that could not be written at the end.
+    private func checkOutputs() throws {
+        if let json { try AtomicFile.requireWritable(json) }
+        if let output = recordingOutput { try recordingSettings.validate(for: output) }
+    }
+
+    private var recordingOutput: RecordingOutput? {
+        record.map { .video(path: $0) } ?? frames.map { .frames(folder: $0) }
+    }
+
+    private var recordingSettings: RecordingSettings {
+        RecordingSettings(width: size.width, height: size.height, framesPerSecond: fps, maxFrames: maxFrames)
     }
 
     func run() throws {
@@ -147,11 +163,9 @@ struct Rollout: ParsableCommand {
         if viewer {
             try LiveViewer(player: player).run(maxFrames: maxFrames)
         } else {
-            let recorder = try Recorder(player: player, settings: RecordingSettings(
-                width: size.width, height: size.height, framesPerSecond: fps, maxFrames: maxFrames))
-            let output: RecordingOutput = record.map { .video(path: $0) } ?? .frames(folder: frames!)
+            let recorder = try Recorder(player: player, settings: recordingSettings)
             let progress = ProgressLine()
-            let written = try recorder.record(to: output) { frame in
+            let written = try recorder.record(to: recordingOutput!) { frame in
                 progress.update("frame \(frame) · episode \(player.episode + 1)/\(episodes) · step \(player.step)")
             }
             progress.finish()

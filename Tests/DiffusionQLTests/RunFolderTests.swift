@@ -188,7 +188,8 @@ import Testing
         #expect(OfflineSelection.choose(losses, topK: 0)?.epoch == 20)
         #expect(OfflineSelection.choose(losses, topK: 1)?.epoch == 30)
         #expect(OfflineSelection.choose(losses, topK: 2)?.epoch == 10)
-        #expect(OfflineSelection.choose(losses, topK: 9)?.epoch == 40)
+        #expect(OfflineSelection.choose(losses, topK: 3)?.epoch == 40)
+        #expect(OfflineSelection.choose(losses, topK: 4) == nil && OfflineSelection.choose(losses, topK: -1) == nil)
         #expect(OfflineSelection.choose([], topK: 0) == nil)
     }
 }

@@ -3,8 +3,9 @@ import DiffusionQL
 import Environments
 import Evaluation
 import Foundation
+import MuJoCo
 import Testing
-import Viewer
+@testable import Viewer
 
 /// Recording needs no display: it renders through EGL's surfaceless platform.
 @Suite("Headless recording")
@@ -27,6 +28,23 @@ struct RecorderTests {
         #expect(probe == "320,240,12", "ffprobe read width,height,frames = \(probe)")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0 != "gait.mp4" }
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+    }
+
+    /// MuJoCo ends the process on a framebuffer the driver refuses; the renderer turns that into an
+    /// error with MuJoCo's message, and the recorder refuses such sizes before it asks.
+    @Test("an offscreen buffer the driver refuses is an error, not an exit")
+    func oversizedOffscreenBuffer() throws {
+        let model = try D4RLTask.named("hopper-medium-v2").makeEnvironment(models: try ModelDirectory.locate()).simulation.model
+        let failure = try #require(throws: MuJoCoError.self) {
+            try SceneRenderer(model: model, graphicsContext: try HeadlessGLContext(), offscreen: (99_999, 99_999))
+        }
+        #expect(failure.description.contains("99999x99999") && failure.description.contains("framebuffer"), "\(failure)")
+        let refused = try #require(throws: ViewerError.self) {
+            try Recorder(player: try randomHopperPlayer(episodes: 1), settings: RecordingSettings(width: 20_000, height: 20_000))
+        }
+        #expect(refused.description.contains("20000x20000 is outside"))
+        // The renderer still works after the failure.
+        _ = try SceneRenderer(model: model, graphicsContext: try HeadlessGLContext(), offscreen: (64, 64))
     }
 
     @Test("PNG frames show the robot and a whole recording ends with its episodes")
