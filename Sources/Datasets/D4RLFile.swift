@@ -8,8 +8,8 @@ public enum D4RLFile {
     /// by HDF5 as they are read), so peak memory stays near the size of the data itself.
     public static func read(path: String) throws(D4RLFileError) -> D4RLDataset {
         let file = try D4RLReader(path: path)
-        let observations = try file.floats("observations")
-        let actions = try file.floats("actions")
+        let observations = try file.matrix("observations")
+        let actions = try file.matrix("actions")
         let nextObservations = try file.optional("next_observations") { key throws(D4RLFileError) in
             try file.floats(key, width: observations.width, of: "observations")
         }

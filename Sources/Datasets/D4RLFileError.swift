@@ -14,6 +14,10 @@ public enum D4RLFileError: Error, CustomStringConvertible {
     /// A flat row-major array whose length is not a multiple of its width (only when writing).
     case notWholeRows(path: String, key: String, count: Int, width: Int)
     case nonFinite(path: String, key: String, row: Int, column: Int, value: Float)
+    /// A flag (terminals, timeouts) other than 0 or 1.
+    case notAFlag(path: String, key: String, row: Int, value: Double)
+    /// The file's rows make no transition (one row, or every row the last of its episode).
+    case noTransitions(path: String, rows: Int)
     /// The file's dimension differs from what the task (environment) needs.
     case wrongDimension(path: String, key: String, columns: Int, needed: Int)
     /// HDF5 refused an operation on the dataset, e.g. "read the values".
@@ -41,6 +45,10 @@ public enum D4RLFileError: Error, CustomStringConvertible {
             "\(path): '\(key)' holds \(count) values, not a whole number of rows of \(width)"
         case let .nonFinite(path, key, row, column, value):
             "\(path): '\(key)' row \(row) holds \(value.isNaN ? "NaN" : "\(value)") (column \(column))"
+        case let .notAFlag(path, key, row, value):
+            "\(path): '\(key)' row \(row) holds \(value.isNaN ? "NaN" : "\(value)"), expected 0 or 1"
+        case let .noTransitions(path, rows):
+            "\(path): its \(rows) row\(rows == 1 ? "" : "s") make no transition (each needs the next row of its episode)"
         case let .wrongDimension(path, key, columns, needed):
             "\(path): '\(key)' has \(columns) columns, the task needs \(needed)"
         case let .hdf5Failure(path, key, operation):

@@ -44,20 +44,31 @@ struct D4RLReader {
         return try floats(stored).values
     }
 
-    /// A flag vector stored as h5py's bool enum, any integer type, or floats: nonzero is set.
+    /// A flag vector stored as h5py's bool enum, any integer type, or floats, holding 0 and 1 only:
+    /// another value (0.5, 2, NaN) is an error, not a guess.
     func flags(_ key: String) throws(D4RLFileError) -> [Bool] {
         let stored = try open(key)
         let rows = try stored.vectorLength()
+        let values: [Double]
         switch stored.typeClass {
-        case H5T_INTEGER, H5T_ENUM:
-            let values: [UInt8] = try stored.read(as: chdf5_native_uint8(), count: rows)
-            return values.map { $0 != 0 }
-        case H5T_FLOAT:
-            let values: [Double] = try stored.read(as: chdf5_native_double(), count: rows)
-            return values.map { $0 != 0 }
+        case H5T_INTEGER, H5T_ENUM, H5T_FLOAT:
+            values = try stored.read(as: chdf5_native_double(), count: rows)
         default:
             throw .wrongType(path: path, key: key, found: describe(stored.typeClass))
         }
+        if let row = values.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+            throw .notAFlag(path: path, key: key, row: row, value: values[row])
+        }
+        return values.map { $0 == 1 }
+    }
+
+    /// A (N, columns) dataset as float32: observations and actions, which D4RL always stores as rows.
+    func matrix(_ key: String) throws(D4RLFileError) -> D4RLMatrix {
+        let stored = try open(key)
+        guard stored.shape.count == 2 else {
+            throw .wrongShape(path: path, key: key, shape: stored.shape, expected: "(N, columns)")
+        }
+        return try floats(stored)
     }
 
     private func floats(_ stored: StoredArray) throws(D4RLFileError) -> D4RLMatrix {

@@ -53,7 +53,12 @@ public struct OfflineTrainingSetup {
         let path = datasetPath ?? Self.defaultDatasetPath(for: task)
         let dataset = try D4RLFile.read(path: path)
         try dataset.requireDimensions(observation: environment.observationDimension, action: environment.actionDimension, path: path)
-        let transitions = try dataset.transitions(episodeLimit: environment.maxEpisodeSteps)
+        let transitions: Transitions
+        do {
+            transitions = try dataset.transitions(episodeLimit: environment.maxEpisodeSteps)
+        } catch TransitionsError.empty {
+            throw D4RLFileError.noTransitions(path: path, rows: dataset.rows)
+        }
         var config: TrainingConfig
         if let preset = TrainingConfig.preset(task: task.name, stateDimension: environment.observationDimension, actionDimension: environment.actionDimension) {
             config = preset

@@ -77,7 +77,7 @@ public struct CheckpointFile: Sendable {
         do {
             config = try TrainingConfig.decode(json: file.metadata["config"] ?? "")
         } catch {
-            throw CheckpointError.badConfig(path: path, reason: "\(error)")
+            throw CheckpointError.badConfig(path: path, reason: plainDescription(of: error))
         }
         let problems = config.problems()
         guard problems.isEmpty else { throw CheckpointError.badConfig(path: path, reason: problems.joined(separator: "; ")) }
@@ -152,6 +152,15 @@ public struct CheckpointFile: Sendable {
     public func actionSelector(maxStates: Int, candidates: Int = 50, rule: ActionSelector.Rule = .softmax) throws -> ActionSelector {
         try ActionSelector(maxStates: maxStates, candidates: candidates, rule: rule) { capacity in
             ActionSelector.Lane(actor: try policy(.actor, capacity: capacity), critic: try critic(.criticTarget, capacity: capacity))
+        }
+    }
+
+    /// Loads every network the file holds: every tensor under every prefix, with its name, shape, type
+    /// and finiteness, and the actor's schedule buffers. A damaged file is then refused before any work
+    /// starts, not when one of its networks is first needed.
+    public func verifyNetworks() throws {
+        for network in CheckpointNetwork.allCases {
+            if network.isPolicy { _ = try policy(network, capacity: 1) } else { _ = try critic(network, capacity: 1) }
         }
     }
 

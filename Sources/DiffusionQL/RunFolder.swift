@@ -100,12 +100,31 @@ public struct RunFolder: Sendable {
         }.sorted()
     }
 
+    /// Throws `RunHistoryError` when the folder holds metrics or checkpoints but no resume state; with
+    /// `startOver`, deletes them, the resume state and the configuration instead and returns their paths.
+    /// Interrupted writes' temporary files are removed either way.
+    @discardableResult
+    public func requireResumable(startOver: Bool) throws -> [String] {
+        AtomicFile.removeInterruptedWrites(in: path)
+        let epochs = checkpointEpochs()
+        var history: [(file: String, description: String)] = [("metrics.csv", "metrics.csv")]
+        for epoch in epochs {
+            let name = (checkpointPath(epoch: epoch) as NSString).lastPathComponent
+            let summary = epochs.count == 1 ? "1 checkpoint (epoch \(epoch))"
+                : "\(epochs.count) checkpoints (epochs \(epochs.first!) to \(epochs.last!))"
+            history.append((name, summary))
+        }
+        return try RunHistory.requireResumable(
+            folder: path, history: history, resumeFile: "resume.safetensors", extraFiles: ["config.json"],
+            startOver: startOver, startOverFlag: "--start-over")
+    }
+
     public func readConfig() throws -> TrainingConfig {
         guard holdsRun else { throw RunFolderError.noRun(path: path) }
         do {
             return try TrainingConfig.decode(json: String(contentsOfFile: configPath, encoding: .utf8))
         } catch {
-            throw RunFolderError.badFile(path: configPath, reason: "not a run configuration: \(error)")
+            throw RunFolderError.badFile(path: configPath, reason: "not a run configuration: \(plainDescription(of: error))")
         }
     }
 

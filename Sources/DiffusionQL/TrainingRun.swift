@@ -26,8 +26,13 @@ public final class TrainingRun {
     public private(set) var completedEpochs: Int
     /// Whether this run continued from a saved state.
     public let resumed: Bool
+    /// The files of an earlier run that `startOver` deleted.
+    public let deletedHistory: [String]
 
-    public init(folder: RunFolder, config: TrainingConfig, data: Transitions) throws {
+    /// Opens the run in `folder`, resuming it when its resume state is there. A folder holding
+    /// checkpoints or metrics without a resume state is refused (`RunHistoryError`) unless `startOver`,
+    /// which deletes them first.
+    public init(folder: RunFolder, config: TrainingConfig, data: Transitions, startOver: Bool = false) throws {
         guard data.stateDimension == config.stateDimension, data.actionDimension == config.actionDimension else {
             throw TrainingError.datasetMismatch("the dataset has states of \(data.stateDimension) and actions of "
                 + "\(data.actionDimension) values; the run \(config.task) needs \(config.stateDimension) and \(config.actionDimension)")
@@ -35,6 +40,7 @@ public final class TrainingRun {
         self.folder = folder
         self.data = data
         trainer = try Trainer(config: config)
+        deletedHistory = try folder.requireResumable(startOver: startOver)
         if folder.holdsRun {
             try Self.requireCompatible(folder.readConfig(), config, folder: folder)
         }

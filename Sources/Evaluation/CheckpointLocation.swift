@@ -50,6 +50,7 @@ public struct CheckpointLocation: Sendable {
             return
         }
         let folder = RunFolder(path: found)
+        if folder.holdsRun { _ = try folder.readConfig() }
         let epochs = folder.checkpointEpochs()
         guard let newest = epochs.last else { throw CheckpointLocationError.noCheckpoints(path: found) }
         let chosen = epoch ?? newest

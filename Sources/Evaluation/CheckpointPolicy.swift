@@ -64,9 +64,11 @@ public final class CheckpointPolicy: BatchPolicy {
 extension CheckpointPolicy {
     /// The checkpoint at `location` with the task it is evaluated on: the run's own task, or
     /// `taskOverride` when it drives the same robot (another dataset of the environment, another maze).
+    /// Every network of the file is checked first, including those acting does not use.
     public static func load(_ location: CheckpointLocation, taskOverride: String?,
                             rule: ActionSelector.Rule) throws -> (CheckpointPolicy, D4RLTask) {
         let checkpoint = try CheckpointFile.read(contentsOf: location.path)
+        try checkpoint.verifyNetworks()
         let task = try D4RLTask.named(taskOverride ?? checkpoint.config.task)
         try checkpoint.requireDimensions(state: task.environment.observationDimension, action: task.environment.actionDimension)
         if let own = try? D4RLTask.named(checkpoint.config.task), own.environment.robot != task.environment.robot {

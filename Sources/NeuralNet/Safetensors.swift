@@ -32,7 +32,8 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
     /// The bytes are not a well-formed safetensors header.
     case notSafetensors(path: String, reason: String)
     /// The file ends before the data the header describes; usually an interrupted copy.
-    case truncated(path: String, expectedBytes: Int, actualBytes: Int)
+    /// `lastTensor` is the tensor reaching furthest, the one the file does not hold whole.
+    case truncated(path: String, expectedBytes: Int, actualBytes: Int, lastTensor: String)
     case missingTensor(path: String, name: String, available: [String])
     case shapeMismatch(path: String, name: String, expected: [Int], actual: [Int])
     /// The tensor's dtype has no lossless or meaningful conversion to Float.
@@ -52,8 +53,9 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
             return "\(path): cannot read the file: \(reason)"
         case let .notSafetensors(path, reason):
             return "\(path): not a safetensors file: \(reason)"
-        case let .truncated(path, expectedBytes, actualBytes):
-            return "\(path): truncated: the header describes \(expectedBytes) bytes, the file has \(actualBytes)"
+        case let .truncated(path, expectedBytes, actualBytes, lastTensor):
+            return "\(path): truncated: the header describes \(expectedBytes) bytes (to the end of '\(lastTensor)'), "
+                + "the file has \(actualBytes)"
         case let .missingTensor(path, name, available):
             // A model can hold hundreds of tensors; the first few are enough to spot a naming mismatch.
             let shown = available.prefix(20).joined(separator: ", ")
@@ -280,12 +282,13 @@ extension SafetensorsFile {
     /// offsets overlap or leave holes was not written by a conforming writer and may alias data.
     private static func validateLayout(_ entries: [String: Entry], dataStart: Int, fileSize: Int, path: String) throws {
         let bufferSize = fileSize - dataStart
-        let needed = entries.values.map(\.end).max() ?? 0
+        let furthest = entries.max { ($0.value.end, $1.key) < ($1.value.end, $0.key) }
+        let needed = furthest?.value.end ?? 0
         guard needed <= bufferSize else {
             // An offset near Int.max is a corrupt header rather than a cut-off file.
             let (expected, overflow) = dataStart.addingReportingOverflow(needed)
             if overflow { throw SafetensorsError.notSafetensors(path: path, reason: "data_offsets \(needed) is absurd") }
-            throw SafetensorsError.truncated(path: path, expectedBytes: expected, actualBytes: fileSize)
+            throw SafetensorsError.truncated(path: path, expectedBytes: expected, actualBytes: fileSize, lastTensor: furthest!.key)
         }
         let ordered = entries.sorted { ($0.value.begin, $0.value.end) < ($1.value.begin, $1.value.end) }
         var cursor = 0

@@ -16,3 +16,24 @@ extension JSONEncoder {
         return encoder
     }
 }
+
+/// An error in plain words. A JSON decoding error says which field and what was wrong with it (not
+/// Swift's dump of its context); other errors say what their description says.
+public func plainDescription(of error: any Error) -> String {
+    guard let error = error as? DecodingError else { return "\(error)" }
+    func field(_ path: [any CodingKey]) -> String {
+        path.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue }.joined(separator: ".")
+    }
+    switch error {
+    case let .dataCorrupted(context):
+        return context.codingPath.isEmpty ? "not valid JSON" : "field '\(field(context.codingPath))': \(context.debugDescription)"
+    case let .keyNotFound(key, context):
+        return "field '\(field(context.codingPath + [key]))' is missing"
+    case let .typeMismatch(type, context):
+        return "field '\(field(context.codingPath))' is not of type \(type)"
+    case let .valueNotFound(type, context):
+        return "field '\(field(context.codingPath))' is null, expected \(type)"
+    @unknown default:
+        return "\(error)"
+    }
+}

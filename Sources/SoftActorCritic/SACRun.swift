@@ -72,6 +72,8 @@ public final class SACRun {
     public private(set) var episodes = 0
     /// Whether this run continued from a saved state.
     public private(set) var resumed = false
+    /// The files of an earlier run that `startOver` deleted.
+    public let deletedHistory: [String]
 
     private var generator: SeededGenerator
     private let environment: any Environment
@@ -103,9 +105,13 @@ public final class SACRun {
     public typealias MediumReplayWriter = (ReplayBuffer, [String: String], String) throws -> Void
     private let writeMediumReplay: MediumReplayWriter
 
+    /// Opens the run in `folder`, resuming it when its resume state is there. A folder holding the
+    /// history of a run (progress, policies, medium-replay data) without a resume state is refused
+    /// (`RunHistoryError`) unless `startOver`, which deletes it first.
     public init(folder: String, environment id: EnvironmentID, config: SACConfig, models: ModelDirectory,
-                mediumReplayWriter: @escaping MediumReplayWriter) throws {
+                startOver: Bool = false, mediumReplayWriter: @escaping MediumReplayWriter) throws {
         self.folder = folder
+        deletedHistory = try Self.requireResumable(folder: folder, startOver: startOver)
         writeMediumReplay = mediumReplayWriter
         environmentID = id
         self.config = config
@@ -316,6 +322,16 @@ public final class SACRun {
         resumed = true
     }
 
+    /// See `RunHistory.requireResumable`; interrupted writes' temporary files are removed either way.
+    @discardableResult
+    public static func requireResumable(folder: String, startOver: Bool) throws -> [String] {
+        AtomicFile.removeInterruptedWrites(in: folder)
+        let history = ["progress.csv", "medium_policy.safetensors", "expert_policy.safetensors", "medium_replay.hdf5"]
+        return try RunHistory.requireResumable(
+            folder: folder, history: history.map { ($0, $0) }, resumeFile: "resume.safetensors", extraFiles: ["config.json"],
+            startOver: startOver, startOverFlag: "--start-over")
+    }
+
     /// A run may be given more steps or another save interval, nothing else.
     private func requireCompatible(_ stored: (EnvironmentID, SACConfig)) throws {
         var comparable = config
@@ -344,7 +360,7 @@ public final class SACRun {
         } catch let error as SACRunError {
             throw error
         } catch {
-            throw SACRunError.badFile(path: path, reason: "not a SAC run configuration (\(error))")
+            throw SACRunError.badFile(path: path, reason: "not a SAC run configuration: \(plainDescription(of: error))")
         }
     }
 }

@@ -107,6 +107,9 @@ struct TrainBehaviour: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the weights, minibatches, noise and resets.")
     var seed: UInt64 = 0
 
+    @Flag(help: "Delete the run's progress, policies, medium-replay data and resume state and train it again from the start.")
+    var startOver = false
+
     @OptionGroup var models: ModelsOption
 
     func checkOptions() throws {
@@ -122,7 +125,9 @@ struct TrainBehaviour: ParsableCommand {
         config.mediumScore = mediumScore
         config.seed = seed
         let folder = runFolder ?? BehaviourDatasets.defaultRunFolder(environment)
-        let training = try SACRun(folder: folder, environment: environment, config: config, models: try models.locate())
+        let training = try SACRun(folder: folder, environment: environment, config: config, models: try models.locate(),
+                                  startOver: startOver)
+        if startOver { print("starting over: deleted " + (training.deletedHistory.isEmpty ? "nothing" : training.deletedHistory.joined(separator: ", "))) }
         print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new SAC run in \(folder)")
         let line = ProgressLine(), firstStep = training.step
         var logged = training.evaluations.count

@@ -45,6 +45,43 @@ import Testing
         #expect(steps.status == 64 && steps.errors.contains("--steps must be at least 1 (got -5)"), "\(steps)")
     }
 
+    /// Values out of range and outputs that could not be written: refused before any work, with the
+    /// option or the path named (64: a usage error, 1: an input error).
+    @Test(arguments: [
+        (["rollout", "--ckpt", "run7", "--episodes", "0"], 64, "--episodes must be at least 1 (got 0)"),
+        (["rollout", "--ckpt", "run7", "--threads", "0"], 64, "--threads must be at least 1 (got 0)"),
+        (["rollout", "--ckpt", "run7", "--epoch", "-1"], 64, "--epoch must be at least 0 (got -1)"),
+        (["rollout", "--ckpt", "run7", "--select", "offline", "--top-k", "-1"], 64, "--top-k must be at least 0 (got -1)"),
+        (["rollout", "--ckpt", "run7", "--select", "offline", "--top-k", "99"], 1,
+         "offline selection's top_k is 99, but the run has 4 ranked checkpoints (top_k 0 to 3)"),
+        (["rollout", "--ckpt", "checkpoints/run7/epoch_0050.safetensors", "--epoch", "50"], 1,
+         "checkpoints/run7/epoch_0050.safetensors is one checkpoint file; an epoch (50) picks a checkpoint of a run"),
+        (["rollout", "--ckpt", "run7", "--task", "halfcheetah-medium-v2"], 1, "the checkpoint's state dimension is 11, the task's is 17"),
+        (["rollout", "--ckpt", "run7", "--record", "/tmp/x.mp4", "--fps", "0"], 64, "--fps must be at least 1 (got 0)"),
+        (["rollout", "--ckpt", "run7", "--record", "/tmp/x.mp4", "--max-frames", "0"], 64, "--max-frames must be at least 1 (got 0)"),
+        (["rollout", "--ckpt", "run7", "--record", "/tmp/x.mp4", "--size", "99999x99999"], 1, "the recording size 99999x99999 is outside"),
+        (["rollout", "--ckpt", "run7", "--frames", "/tmp/frames", "--size", "0x0"], 1, "the recording size 0x0 is outside"),
+        (["rollout", "--ckpt", "run7", "--record", "/tmp/x.mp4", "--size", "641x480"], 1, "video needs an even width and height"),
+        (["rollout", "--ckpt", "run7", "--record", "/tmp/x.avi"], 1, "cannot tell the video format of /tmp/x.avi"),
+        (["rollout", "--ckpt", "run7", "--record", "/no-such-folder/x.mp4"], 1, "/no-such-folder/x.mp4: cannot write the file"),
+        (["rollout", "--ckpt", "run7", "--json", "/no-such-folder/report.json"], 1, "/no-such-folder/report.json: cannot write the file"),
+        (["rollout", "--ckpt", "run7", "--json", "/tmp"], 1, "/tmp: cannot write the file: it is a folder"),
+        (["train", "--task", "hopper-medium-v2", "--run", "/tmp/never", "--epochs", "0"], 64, "--epochs must be at least 1 (got 0)"),
+        (["train", "--task", "hopper-medium-v2", "--run", "/tmp/never", "--eta", "-1"], 64, "--eta must be a positive number"),
+        (["train", "--task", "hopper-medium-v2", "--run", "/tmp/never", "--grad-norm", "nan"], 64, "--grad-norm must be 0 (no clipping)"),
+        (["train", "--task", "hopper-medium-v2", "--run", "/tmp/never", "--save-every", "0"], 64, "--save-every must be at least 1"),
+        (["train", "--task", "hopper-medium-v2", "--run", "/tmp/never", "--dataset", "/no-such.hdf5"], 1,
+         "/no-such.hdf5: cannot open the file"),
+        (["collect", "dataset", "--env", "hopper", "--level", "medium", "--transitions", "0"], 64, "--transitions must be at least 1"),
+        (["collect", "dataset", "--env", "hopper", "--level", "bogus"], 64, "unknown --level 'bogus'"),
+        (["collect", "sac", "--env", "hopper", "--medium-score", "nan"], 64, "--medium-score must be a number (got nan)"),
+    ] as [([String], Int32, String)])
+    func badValuesAndOutputsAreRefusedUpFront(_ arguments: [String], status: Int32, message: String) throws {
+        let outcome = try Self.run(arguments)
+        #expect(outcome.status == status && outcome.errors.contains(message), "\(outcome)")
+        #expect(!outcome.output.contains("episode") && !outcome.output.contains("resuming"), "work started: \(outcome)")
+    }
+
     @Test func anUnknownOptionIsReportedBeforeTheOthersAreChecked() throws {
         let outcome = try Self.run(["rollout", "--bogus"])
         #expect(outcome.status == 64 && outcome.errors.contains("Unknown option '--bogus'"), "\(outcome)")

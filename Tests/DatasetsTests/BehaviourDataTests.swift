@@ -1,6 +1,7 @@
 import Datasets
 import Environments
 import Foundation
+import Persistence
 import SeededRandom
 import SoftActorCritic
 import Testing
@@ -59,6 +60,22 @@ import Testing
         #expect(throws: SACRunError.configMismatch(path: folder.path("run"), fields: ["environment"])) {
             try SACRun(folder: folder.path("run"), environment: .walker2d, config: Self.tinyConfig(), models: models)
         }
+    }
+
+    /// A run folder whose resume state is gone keeps its history (progress, policies, medium-replay
+    /// data): reopening it is refused, and only starting over, asked for, deletes it.
+    @Test func historyWithoutResumeStateIsNeverOverwritten() throws {
+        let (folder, run) = try trainedRunFolder()
+        try FileManager.default.removeItem(atPath: run + "/resume.safetensors")
+        let progress = try files(folder, ["run/progress.csv"])
+        let refusal = try #require(throws: RunHistoryError.self) {
+            try SACRun(folder: run, environment: .hopper, config: Self.tinyConfig(), models: models)
+        }
+        #expect(refusal.found == ["progress.csv", "medium_policy.safetensors", "expert_policy.safetensors", "medium_replay.hdf5"])
+        #expect(try files(folder, ["run/progress.csv"]) == progress)
+        let again = try SACRun(folder: run, environment: .hopper, config: Self.tinyConfig(), models: models, startOver: true)
+        #expect(!again.resumed && again.step == 0 && again.deletedHistory.count == 5)
+        #expect(!FileManager.default.fileExists(atPath: run + "/progress.csv"))
     }
 
     /// A folder holding a finished tiny run, whose medium and expert policies the collection tests use.

@@ -74,7 +74,7 @@ import Testing
             .init("observations", [Double]([0.5, 1, 2, 3, 4, 5]), shape: [3, 2], type: chdf5_native_double()),
             .init("actions", [Float]([1, 2, 3]), shape: [3, 1], type: chdf5_native_float()),
             .init("rewards", [Double]([0.25, 0, -1]), shape: [3], type: chdf5_native_double()),
-            .init("terminals", [UInt8]([0, 7, 0]), shape: [3], type: chdf5_native_uint8()),
+            .init("terminals", [UInt8]([0, 1, 0]), shape: [3], type: chdf5_native_uint8()),
             .init("timeouts", [Float]([0, 0, 1]), shape: [3], type: chdf5_native_float()),
         ])
         let read = try D4RLFile.read(path: path)
@@ -181,47 +181,3 @@ private func expectError(_ message: String, sourceLocation: SourceLocation = #_s
     }
 }
 
-/// A folder removed with everything in it when the test's value goes away.
-final class TemporaryFolder {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("D4RLFileTests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
-/// One dataset written as other tools store D4RL files (float64, uint8 or float flags, no compression).
-private struct RawArray {
-    let key: String
-    let bytes: [UInt8]
-    let shape: [Int]
-    let type: hid_t
-
-    init<Element: BitwiseCopyable>(_ key: String, _ values: [Element], shape: [Int], type: hid_t) {
-        self.key = key
-        self.bytes = values.withUnsafeBytes { Array($0) }
-        self.shape = shape
-        self.type = type
-    }
-}
-
-private func writeRaw(_ path: String, _ arrays: [RawArray]) throws {
-    let file = H5Fcreate(path, chdf5_create_exclusive(), chdf5_default(), chdf5_default())
-    #expect(file >= 0)
-    defer { H5Fclose(file) }
-    for array in arrays {
-        let space = H5Screate_simple(Int32(array.shape.count), array.shape.map { hsize_t($0) }, nil)
-        let dataset = H5Dcreate2(file, array.key, array.type, space, chdf5_default(), chdf5_default(), chdf5_default())
-        let status = array.bytes.withUnsafeBytes {
-            H5Dwrite(dataset, array.type, chdf5_all(), chdf5_all(), chdf5_default(), $0.baseAddress)
-        }
-        #expect(space >= 0 && dataset >= 0 && status >= 0, "writing \(array.key)")
-        H5Dclose(dataset)
-        H5Sclose(space)
-    }
-}

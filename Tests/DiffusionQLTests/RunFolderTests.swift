@@ -1,6 +1,7 @@
 import DiffusionQL
 import Foundation
 import NeuralNet
+import Persistence
 import SeededRandom
 import Testing
 
@@ -41,6 +42,32 @@ import Testing
         }
         #expect(contents(straight.metricsPath) == contents(interrupted.metricsPath))
         #expect(contents(straight.resumePath) == contents(interrupted.resumePath))
+    }
+
+    /// A run whose resume state is gone keeps its history: reopening it is refused with what it holds,
+    /// and only starting over, asked for, deletes it. A write killed midway leaves a temporary file,
+    /// which reopening removes.
+    @Test func historyWithoutResumeStateIsNeverOverwritten() throws {
+        let folder = RunFolder(path: SmallRun.temporaryFolder())
+        try TrainingRun(folder: folder, config: SmallRun.config(), data: SmallRun.data()).train()
+        try FileManager.default.removeItem(atPath: folder.resumePath)
+        let leftover = folder.path + "/.epoch_0004.safetensors.\(UUID().uuidString).tmp"
+        try Data("partial".utf8).write(to: URL(fileURLWithPath: leftover))
+        let metrics = contents(folder.metricsPath), checkpoint = contents(folder.checkpointPath(epoch: 4))
+
+        let refusal = try #require(throws: RunHistoryError.self) {
+            try TrainingRun(folder: folder, config: SmallRun.config(), data: SmallRun.data())
+        }
+        #expect(refusal.found == ["metrics.csv", "2 checkpoints (epochs 2 to 4)"], "\(refusal)")
+        #expect(refusal.description.contains("no resume.safetensors") && refusal.description.contains("--start-over"))
+        #expect(contents(folder.metricsPath) == metrics && contents(folder.checkpointPath(epoch: 4)) == checkpoint)
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+
+        let again = try TrainingRun(folder: folder, config: SmallRun.config(), data: SmallRun.data(), startOver: true)
+        #expect(!again.resumed && Set(again.deletedHistory.map { ($0 as NSString).lastPathComponent })
+                == ["metrics.csv", "epoch_0002.safetensors", "epoch_0004.safetensors", "config.json"])
+        try again.train()
+        #expect(contents(folder.checkpointPath(epoch: 4)) == checkpoint, "the same run again gives the same bytes")
     }
 
     @Test func resumingWithAnotherConfigurationOrDatasetIsRefused() throws {

@@ -65,6 +65,17 @@ import Testing
         #expect(greedy.episodes.map(\.return) != three.episodes.map(\.return))
     }
 
+    /// walker2d and halfcheetah share their dimensions (17 and 6), not their robot.
+    @Test func aTaskOfAnotherRobotIsRefusedEvenWithTheSameDimensions() throws {
+        let walker = try tinyRun(task: "walker2d-medium-v2", stateDimension: 17, actionDimension: 6, epochs: 1, seed: 3)
+        #expect(throws: EvaluationError.otherRobot(path: walker.checkpointPath(epoch: 1), trainedOn: "walker2d-medium-v2",
+                                                   task: "halfcheetah-medium-v2")) {
+            try CheckpointPolicy.load(try CheckpointLocation(walker.path), taskOverride: "halfcheetah-medium-v2", rule: .softmax)
+        }
+        let (_, expert) = try CheckpointPolicy.load(try CheckpointLocation(walker.path), taskOverride: "walker2d-expert-v2", rule: .softmax)
+        #expect(expert.name == "walker2d-expert-v2")
+    }
+
     @Test func anotherEnvironmentsTaskIsRefusedByDimension() throws {
         #expect(throws: CheckpointError.dimensionMismatch(path: folder.checkpointPath(epoch: 2), what: "state dimension",
                                                           checkpoint: 11, task: 17)) {
