@@ -105,7 +105,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "collect", dependencies: [
-            "Datasets", "SoftActorCritic", "Environments", "CommandLineOptions", "TerminalProgress",
+            "Datasets", "SoftActorCritic", "Environments", "CommandLineOptions", "TerminalProgress", "Persistence",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "bench", dependencies: [

@@ -51,6 +51,7 @@ struct BanditCommand: ParsableCommand {
         try OptionCheck.atLeast(1, ("--epochs", epochs), ("--steps-per-epoch", stepsPerEpoch), ("--diffusion-steps", diffusionSteps),
                                 ("--samples", samples), ("--hidden-width", hiddenWidth))
         try OptionCheck.positive(("--learning-rate", learningRate), ("--eta", eta))
+        try AtomicFile.requireWritable(out)
     }
 
     func run() throws {

@@ -3,6 +3,7 @@ import CommandLineOptions
 import Datasets
 import Environments
 import Foundation
+import Persistence
 import SoftActorCritic
 import TerminalProgress
 
@@ -64,13 +65,14 @@ struct CollectDataset: ParsableCommand {
         datasets.collector.threads = threads.count
         let task = try D4RLTask.named("\(environment.rawValue)-\(level)-v2")
         let path = out ?? OfflineTrainingSetup.defaultDatasetPath(for: task)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try AtomicFile.requireWritable(path)
         let line = ProgressLine()
         let dataset = try datasets.make(level: level, transitions: transitions, seed: seed) { state in
             line.update(state.line(elapsedSeconds: line.elapsedSeconds))
         }
         line.finish()
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
         try D4RLFile.write(dataset, to: path)
         let summary = DatasetSummary(dataset, task: task)
         print("\(path): \(summary)")

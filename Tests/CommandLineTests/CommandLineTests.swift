@@ -75,6 +75,8 @@ import Testing
         (["collect", "dataset", "--env", "hopper", "--level", "medium", "--transitions", "0"], 64, "--transitions must be at least 1"),
         (["collect", "dataset", "--env", "hopper", "--level", "bogus"], 64, "unknown --level 'bogus'"),
         (["collect", "sac", "--env", "hopper", "--medium-score", "nan"], 64, "--medium-score must be a number (got nan)"),
+        (["collect", "dataset", "--env", "hopper", "--level", "random", "--out", "/proc/x.hdf5"], 1, "/proc/x.hdf5: cannot write the file"),
+        (["bandit", "--out", "/no-such-folder/bandit.svg"], 1, "/no-such-folder/bandit.svg: cannot write the file"),
     ] as [([String], Int32, String)])
     func badValuesAndOutputsAreRefusedUpFront(_ arguments: [String], status: Int32, message: String) throws {
         let outcome = try Self.run(arguments)
