@@ -40,10 +40,13 @@ public struct OfflineTrainingSetup {
         "datasets/\(d4rlFileName(task))"
     }
 
-    /// D4RL names its files with underscores between the words and a dash before the version.
+    /// D4RL names its locomotion files with underscores between the words and a dash before the
+    /// version; a maze's file follows the same pattern (`antmaze_medium_play-v2.hdf5`), one for the v0
+    /// and v2 tasks of a dataset, since the data here is made once.
     static func d4rlFileName(_ task: D4RLTask) -> String {
         let level = task.dataset.replacingOccurrences(of: "-", with: "_")
-        return "\(task.environment.rawValue)_\(level)-v2.hdf5"
+        let family = task.hasGoal ? "antmaze" : task.environment.rawValue
+        return "\(family)_\(level)-v2.hdf5"
     }
 
     /// Reads the dataset (checking it against the task's dimensions) and builds the configuration:

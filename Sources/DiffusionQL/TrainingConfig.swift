@@ -56,6 +56,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
     /// The data the run trains on, checked again when it resumes.
     public var dataset: DatasetIdentity?
+    /// The rewards the run trains on, from the dataset's (AntMaze presets: (r − 0.5) × 4, as the paper
+    /// trains them); nil for the dataset's own.
+    public var rewardTransform: RewardTransform?
 
     public init(task: String, stateDimension: Int, actionDimension: Int, maxAction: Float = 1) {
         self.task = task
@@ -66,8 +69,10 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     /// The configuration the paper trains `task` with, from its hyperparameter table; nil for a task
     /// the table does not list.
+    /// AntMaze's v2 tasks (the same data, regenerated) take their v0 row.
     public static func preset(task: String, stateDimension: Int, actionDimension: Int) -> TrainingConfig? {
-        guard let preset = TaskPreset.table[task] else { return nil }
+        let row = task.hasPrefix("antmaze") && task.hasSuffix("-v2") ? String(task.dropLast(3)) + "-v0" : task
+        guard let preset = TaskPreset.table[row] else { return nil }
         var config = TrainingConfig(task: task, stateDimension: stateDimension, actionDimension: actionDimension)
         config.actorLearningRate = preset.learningRate
         config.eta = preset.eta
@@ -75,6 +80,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         config.gradientNormClip = preset.gradientNorm
         config.topK = preset.topK
         config.epochs = task.hasPrefix("antmaze") ? 1000 : 2000
+        if task.hasPrefix("antmaze") { config.rewardTransform = .antMaze }
         return config
     }
 
@@ -103,6 +109,10 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         for (name, value) in [("actor_learning_rate", actorLearningRate), ("critic_learning_rate", criticLearningRate),
                               ("eta", eta), ("gradient_norm_clip", gradientNormClip), ("discount", discount)] {
             require(value >= 0 && value.isFinite, "\(name) must be finite and not negative, not \(value)")
+        }
+        if let rewardTransform {
+            require(rewardTransform.shift.isFinite && rewardTransform.scale.isFinite,
+                    "reward_transform must be finite, not \(rewardTransform.shift), \(rewardTransform.scale)")
         }
         return problems
     }
@@ -149,4 +159,21 @@ struct TaskPreset {
         "antmaze-large-play-v0": .init(learningRate: 3e-4, eta: 4.5, maxQBackup: true, gradientNorm: 10.0, topK: 2),
         "antmaze-large-diverse-v0": .init(learningRate: 3e-4, eta: 3.5, maxQBackup: true, gradientNorm: 7.0, topK: 1),
     ]
+}
+
+/// A reward as training sees it: (r + shift) × scale.
+public struct RewardTransform: Codable, Sendable, Equatable {
+    public var shift: Float
+    public var scale: Float
+
+    public init(shift: Float, scale: Float) {
+        self.shift = shift
+        self.scale = scale
+    }
+
+    /// The paper's AntMaze rewards: (r − 0.5) × 4, so a step at the goal is worth 2 and every other
+    /// step costs 2.
+    public static let antMaze = RewardTransform(shift: -0.5, scale: 4)
+
+    public func callAsFunction(_ reward: Float) -> Float { (reward + shift) * scale }
 }

@@ -21,6 +21,7 @@ public struct TrainingProgress: Sendable {
 public final class TrainingRun {
     public let folder: RunFolder
     public let trainer: Trainer
+    /// The transitions trained on: the dataset's, with the configuration's reward transform applied.
     public let data: Transitions
     public private(set) var metrics: [EpochMetrics]
     public private(set) var completedEpochs: Int
@@ -38,7 +39,7 @@ public final class TrainingRun {
                 + "\(data.actionDimension) values; the run \(config.task) needs \(config.stateDimension) and \(config.actionDimension)")
         }
         self.folder = folder
-        self.data = data
+        self.data = config.rewardTransform.map(data.transformingRewards) ?? data
         trainer = try Trainer(config: config)
         deletedHistory = try folder.requireResumable(startOver: startOver)
         if folder.holdsRun {

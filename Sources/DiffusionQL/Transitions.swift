@@ -15,6 +15,13 @@ public struct Transitions: Sendable {
 
     public var count: Int { rewards.count }
 
+    /// The same transitions with every reward passed through `transform`.
+    public func transformingRewards(_ transform: RewardTransform) -> Transitions {
+        var transformed = self
+        transformed.rewards = rewards.map(transform.callAsFunction)
+        return transformed
+    }
+
     public init(stateDimension: Int, actionDimension: Int, states: [Float], actions: [Float], rewards: [Float],
                 nextStates: [Float], notDone: [Float]) throws {
         let count = rewards.count

@@ -31,6 +31,8 @@ import Testing
     @Test func theDefaultDatasetIsWhereCollectWritesAndItsAbsenceIsNamed() throws {
         let task = try D4RLTask.named("walker2d-medium-replay-v2")
         #expect(OfflineTrainingSetup.defaultDatasetPath(for: task) == "datasets/walker2d_medium_replay-v2.hdf5")
+        #expect(OfflineTrainingSetup.defaultDatasetPath(for: try D4RLTask.named("antmaze-medium-play-v0"))
+                == "datasets/antmaze_medium_play-v2.hdf5")
         // full-replay is a level collect does not make, so its default file is absent even in a
         // checkout where datasets have been collected.
         let absent = try D4RLTask.named("walker2d-full-replay-v2")

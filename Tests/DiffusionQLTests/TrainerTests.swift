@@ -45,6 +45,29 @@ enum SmallRun {
         let maze = try #require(TrainingConfig.preset(task: "antmaze-medium-play-v0", stateDimension: 29, actionDimension: 8))
         #expect(maze.actorLearningRate == 1e-3 && maze.eta == 2 && maze.maxQBackup && maze.epochs == 1000)
         #expect(TrainingConfig.preset(task: "hopper-random-v2", stateDimension: 11, actionDimension: 3) == nil)
+        let umaze = try #require(TrainingConfig.preset(task: "antmaze-umaze-v0", stateDimension: 29, actionDimension: 8))
+        #expect(umaze.eta == 0.5 && umaze.gradientNormClip == 2 && !umaze.maxQBackup && umaze.topK == 2)
+        #expect(umaze.rewardTransform == .antMaze && hopper.rewardTransform == nil)
+        var v2 = try #require(TrainingConfig.preset(task: "antmaze-umaze-v2", stateDimension: 29, actionDimension: 8))
+        v2.task = umaze.task
+        #expect(v2 == umaze)
+    }
+
+    /// AntMaze's rewards train as (r − 0.5) × 4; a configuration written before the field decodes
+    /// without a transform.
+    @Test func antMazeRewardsAreTransformedAsThePaperTrainsThem() throws {
+        var config = SmallRun.config()
+        config.rewardTransform = .antMaze
+        let data = SmallRun.data()
+        let run = try TrainingRun(folder: RunFolder(path: SmallRun.temporaryFolder()), config: config, data: data)
+        #expect(run.data.rewards == data.rewards.map { ($0 - 0.5) * 4 } && run.data.states == data.states)
+        let written = try config.encodedJSON()
+        #expect(written.contains("\"reward_transform\""))
+        #expect(try TrainingConfig.decode(json: written) == config)
+        var fields = try #require(JSONSerialization.jsonObject(with: Data(written.utf8)) as? [String: Any])
+        #expect(fields.removeValue(forKey: "reward_transform") != nil)
+        let older = String(decoding: try JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
+        #expect(try TrainingConfig.decode(json: older).rewardTransform == nil)
     }
 
     @Test func invalidConfigNamesTheField() {
