@@ -58,16 +58,19 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     /// For a goal-reaching task, the share of episodes that reached their goal (the normalized score is
     /// 100 times it); nil for the others.
     public let successRate: Double?
+    /// For a part of a sharded evaluation, which part of which episodes; nil for a whole one.
+    public let part: PartOfWhole?
 
     enum CodingKeys: String, CodingKey {
-        case task, checkpoint, seed, episodes
+        case task, checkpoint, seed, episodes, part
         case meanNormalizedScore = "mean_normalized_score"
         case stderrNormalizedScore = "stderr_normalized_score"
         case meanReturn = "mean_return"
         case successRate = "success_rate"
     }
 
-    public init(task: String, checkpoint: String, seed: UInt64, episodes: [EpisodeResult]) {
+    public init(task: String, checkpoint: String, seed: UInt64, episodes: [EpisodeResult], part: PartOfWhole? = nil) {
+        self.part = part
         self.task = task
         self.checkpoint = checkpoint
         self.seed = seed
@@ -94,7 +97,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
 
     /// The report as a table of episodes followed by the mean normalized score.
     public func table() -> String {
-        var lines = ["task \(task), \(checkpoint), seed \(seed)",
+        var lines = ["task \(task), \(checkpoint), seed \(seed)" + (part.map { ", part \($0.shard) of \($0.items.count) episodes" } ?? ""),
                      "episode   return   length   normalized   end"]
         for episode in episodes {
             lines.append(
@@ -107,6 +110,21 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         }
         lines.append("mean normalized score \(format(meanNormalizedScore, 2)) ± \(format(stderrNormalizedScore, 2)) (stderr over \(episodes.count) episodes), mean return \(format(meanReturn, 1))")
         return lines.joined(separator: "\n")
+    }
+
+    /// The whole evaluation from its parts (each with the file it came from): the same report, to the
+    /// byte, as the evaluation unsharded. Parts that are missing, repeated, of another whole, or that
+    /// disagree on the task, checkpoint or seed are refused by name.
+    public static func merge(_ parts: [(file: String, report: EvaluationReport)]) throws -> EvaluationReport {
+        try Merging.requireWhole(parts.map { file, report in
+            (file, report.part, ["task": report.task, "checkpoint": report.checkpoint, "seed": String(report.seed)])
+        })
+        let episodes = parts.flatMap(\.report.episodes).sorted { $0.index < $1.index }
+        let first = parts[0].report
+        guard episodes.map(\.index) == first.part!.items else {
+            throw ShardError.partsDoNotFit(reason: "the parts' episodes are not each of episodes 0..<\(first.part!.items.count) once")
+        }
+        return EvaluationReport(task: first.task, checkpoint: first.checkpoint, seed: first.seed, episodes: episodes)
     }
 
     /// Writes the report as JSON, atomically (a temporary file renamed into place).

@@ -35,13 +35,14 @@ public struct Evaluator {
         return generator.next()
     }
 
-    /// Runs `episodes` episodes of `policy` and reports their returns and normalized scores.
-    /// `progress` is called after every step with the state of the evaluation.
+    /// Runs `episodes` episodes of `policy` and reports their returns and normalized scores; with a
+    /// shard, only that part's block of them, each exactly as in the whole evaluation, and the report
+    /// says which part it is. `progress` is called after every step with the state of the evaluation.
     public func evaluate(
-        _ policy: some BatchPolicy, episodes: Int, seed: UInt64,
+        _ policy: some BatchPolicy, episodes: Int, seed: UInt64, shard: Shard? = nil,
         progress: (EvaluationProgress) -> Void = { _ in }
     ) throws -> EvaluationReport {
-        try run(policy, episodes: episodes, seed: seed, recordingActions: false, progress: progress).report
+        try run(policy, episodes: episodes, seed: seed, shard: shard, recordingActions: false, progress: progress).report
     }
 
     /// `evaluate`, keeping every action taken, so that the episodes can be replayed exactly (a
@@ -50,20 +51,23 @@ public struct Evaluator {
         _ policy: some BatchPolicy, episodes: Int, seed: UInt64,
         progress: (EvaluationProgress) -> Void = { _ in }
     ) throws -> RecordedEvaluation {
-        try run(policy, episodes: episodes, seed: seed, recordingActions: true, progress: progress)
+        try run(policy, episodes: episodes, seed: seed, shard: nil, recordingActions: true, progress: progress)
     }
 
     private func run(
-        _ policy: some BatchPolicy, episodes: Int, seed: UInt64, recordingActions: Bool,
+        _ policy: some BatchPolicy, episodes: Int, seed: UInt64, shard: Shard?, recordingActions: Bool,
         progress: (EvaluationProgress) -> Void
     ) throws -> RecordedEvaluation {
         guard episodes > 0 else { throw EvaluationError.noEpisodes(requested: episodes) }
-        let places = min(episodes, concurrentEpisodes)
+        let part = shard.map { PartOfWhole(shard: $0, items: Array(0..<episodes)) }
+        let mine = part.map { Array($0.mine) } ?? Array(0..<episodes)
+        guard !mine.isEmpty else { throw EvaluationError.emptyShard(shard: shard!, episodes: episodes) }
+        let places = min(mine.count, concurrentEpisodes)
         try policy.begin(episodes: episodes, concurrent: places, seed: seed)
         let vector = try VectorEnvironment(task, count: places, threads: threads, models: models)
         let seeds = (0..<episodes).map { Self.episodeSeed(seed, episode: $0) }
-        var schedule = EpisodeSchedule(episodes: episodes, places: places)
-        vector.reset(seeds: Array(seeds[0..<places]))
+        var schedule = EpisodeSchedule(episodes: mine, places: places)
+        vector.reset(seeds: mine.prefix(places).map { seeds[$0] })
 
         var results = [EpisodeResult?](repeating: nil, count: episodes)
         var batch = ObservationBatch(vector: vector)
@@ -89,7 +93,8 @@ public struct Evaluator {
             progress(schedule.progress(maxSteps: vector.environments[0].maxEpisodeSteps))
         }
 
-        let report = EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: results.map { $0! })
+        let report = EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: results.compactMap { $0 },
+                                      part: part)
         return RecordedEvaluation(report: report, actionDimension: width, actions: actionLog)
     }
 
@@ -106,7 +111,8 @@ public struct Evaluator {
 /// Which episode runs at each place of the vector environment, the running sums of each, and the next
 /// episode to start: episodes start in order, each in the first place that comes free.
 struct EpisodeSchedule {
-    let episodes: Int
+    /// The episodes to run, in order.
+    let episodes: [Int]
     private(set) var episodeAt: [Int]
     private(set) var returns: [Double]
     private(set) var lengths: [Int]
@@ -115,9 +121,9 @@ struct EpisodeSchedule {
     private(set) var finished = 0
     private(set) var environmentSteps = 0
 
-    init(episodes: Int, places: Int) {
+    init(episodes: [Int], places: Int) {
         self.episodes = episodes
-        episodeAt = Array(0..<places)
+        episodeAt = Array(episodes.prefix(places))
         returns = [Double](repeating: 0, count: places)
         lengths = [Int](repeating: 0, count: places)
         lastOutcome = [StepOutcome](repeating: StepOutcome(reward: 0, terminated: false, truncated: false, info: StepInfo()),
@@ -135,12 +141,12 @@ struct EpisodeSchedule {
 
     /// Puts the next episode at `place`, whose episode has ended; nil when every episode has started.
     mutating func startNext(at place: Int) -> Int? {
-        guard started < episodes else { return nil }
-        episodeAt[place] = started
+        guard started < episodes.count else { return nil }
+        episodeAt[place] = episodes[started]
         returns[place] = 0
         lengths[place] = 0
         started += 1
-        return started - 1
+        return episodeAt[place]
     }
 
     func progress(maxSteps: Int) -> EvaluationProgress {
@@ -149,8 +155,8 @@ struct EpisodeSchedule {
             sum + (lastOutcome[place].terminated || lastOutcome[place].truncated ? 0 : lengths[place])
         }
         return EvaluationProgress(
-            finishedEpisodes: finished, runningEpisodes: running, episodes: episodes, environmentSteps: environmentSteps,
-            remainingStepBound: (episodes - started) * maxSteps + running * maxSteps - runningSteps)
+            finishedEpisodes: finished, runningEpisodes: running, episodes: episodes.count, environmentSteps: environmentSteps,
+            remainingStepBound: (episodes.count - started) * maxSteps + running * maxSteps - runningSteps)
     }
 }
 
@@ -227,6 +233,7 @@ struct ObservationBatch {
 /// Errors of the evaluation layer.
 public enum EvaluationError: Error, Equatable, CustomStringConvertible {
     case noEpisodes(requested: Int)
+    case emptyShard(shard: Shard, episodes: Int)
     /// A checkpoint asked to act on a task of another robot (of the same dimensions, or the
     /// dimension check would have said so).
     case otherRobot(path: String, trainedOn: String, task: String)
@@ -234,6 +241,8 @@ public enum EvaluationError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .noEpisodes(requested): return "an evaluation needs at least one episode (asked for \(requested))"
+        case let .emptyShard(shard, episodes):
+            return "shard \(shard) of \(episodes) episodes holds none; use at most \(episodes) shards"
         case let .otherRobot(path, trainedOn, task):
             return "\(path) was trained on \(trainedOn); --task \(task) drives another robot. Name a task of the same environment."
         }

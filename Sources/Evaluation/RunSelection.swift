@@ -6,12 +6,15 @@ import Persistence
 public enum SelectionError: Error, Equatable, CustomStringConvertible {
     /// Offline selection asked for a rank the run's checkpoints do not reach.
     case noSuchRank(run: String, topK: Int, fromPreset: Bool, ranked: Int)
+    case emptyShard(run: String, shard: Shard, checkpoints: Int)
 
     public var description: String {
         switch self {
         case let .noSuchRank(run, topK, fromPreset, ranked):
             "\(run): offline selection's top_k is \(topK)\(fromPreset ? " (the run's configuration)" : ""), but the run has "
                 + "\(ranked) ranked checkpoint\(ranked == 1 ? "" : "s") (top_k 0 to \(ranked - 1)); give --top-k in that range"
+        case let .emptyShard(run, shard, checkpoints):
+            "\(run): shard \(shard) of \(checkpoints) checkpoints holds none; use at most \(checkpoints) shards"
         }
     }
 }
@@ -43,12 +46,15 @@ public struct RunSelection: Codable, Sendable, Equatable {
     public let checkpoints: [CheckpointScore]
     public let onlineEpoch: Int?
     public let offlineEpoch: Int?
+    /// For a part of a sharded selection, which part of which checkpoints; nil for a whole one.
+    public let part: PartOfWhole?
 
     /// Evaluates the checkpoints `mode` needs, each on the same seeds; `episodes` defaults to the task's
-    /// protocol (100 for AntMaze, 10 for locomotion).
+    /// protocol (100 for AntMaze, 10 for locomotion). With a shard, only that part's block of the
+    /// checkpoints (online and both), each evaluated whole.
     public static func run(
         _ folder: RunFolder, mode: Mode, topK: Int?, taskOverride: String?, episodes: Int?, seed: UInt64,
-        rule: ActionSelector.Rule, models: ModelDirectory, threads: Int,
+        rule: ActionSelector.Rule, models: ModelDirectory, threads: Int, shard: Shard? = nil,
         progress: (_ epoch: Int, EvaluationProgress) -> Void = { _, _ in }
     ) throws -> RunSelection {
         let config = try folder.readConfig()
@@ -63,7 +69,9 @@ public struct RunSelection: Codable, Sendable, Equatable {
             }
             throw SelectionError.noSuchRank(run: folder.path, topK: rank, fromPreset: topK == nil, ranked: losses.count)
         }
-        let evaluated = mode == .offline ? [offlineEpoch!] : epochs
+        let part = shard.map { PartOfWhole(shard: $0, items: mode == .offline ? [offlineEpoch!] : epochs) }
+        let evaluated = part.map { Array($0.mine) } ?? (mode == .offline ? [offlineEpoch!] : epochs)
+        if let shard, evaluated.isEmpty { throw SelectionError.emptyShard(run: folder.path, shard: shard, checkpoints: part!.items.count) }
         var scores: [CheckpointScore] = []
         var task = taskOverride
         for epoch in evaluated {
@@ -74,22 +82,56 @@ public struct RunSelection: Codable, Sendable, Equatable {
                 .evaluate(policy, episodes: episodes ?? resolved.defaultEvaluationEpisodes, seed: seed) { progress(epoch, $0) }
             scores.append(CheckpointScore(epoch: epoch, meanBCLoss: losses.first { $0.epoch == epoch }?.meanBCLoss, report: report))
         }
-        let best = mode == .offline ? nil : scores.max { $0.report.meanNormalizedScore < $1.report.meanNormalizedScore }?.epoch
         return RunSelection(mode: mode, task: task!, run: folder.path, topK: rank, checkpoints: scores,
-                            onlineEpoch: best, offlineEpoch: mode == .online ? nil : offlineEpoch)
+                            offlineEpoch: mode == .online ? nil : offlineEpoch, part: part)
+    }
+
+    init(mode: Mode, task: String, run: String, topK: Int, checkpoints: [CheckpointScore], offlineEpoch: Int?,
+         part: PartOfWhole?) {
+        self.mode = mode
+        self.task = task
+        self.run = run
+        self.topK = topK
+        self.checkpoints = checkpoints
+        self.offlineEpoch = offlineEpoch
+        self.part = part
+        // A part cannot tell the best of the whole.
+        onlineEpoch = mode == .offline || part != nil
+            ? nil : checkpoints.max { $0.report.meanNormalizedScore < $1.report.meanNormalizedScore }?.epoch
+    }
+
+    /// The whole selection from its parts (each with the file it came from): the same report as the
+    /// selection unsharded. Parts that are missing, repeated, of another run, or that disagree on the
+    /// settings are refused by name.
+    public static func merge(_ parts: [(file: String, selection: RunSelection)]) throws -> RunSelection {
+        try Merging.requireWhole(parts.map { file, selection in
+            (file, selection.part, ["run": selection.run, "task": selection.task, "mode": selection.mode.rawValue,
+                                    "top_k": String(selection.topK), "offline epoch": selection.offlineEpoch.map(String.init) ?? "none",
+                                    "seed": selection.checkpoints.first.map { String($0.report.seed) } ?? "none"])
+        })
+        let first = parts[0].selection
+        let scores = parts.flatMap(\.selection.checkpoints).sorted { $0.epoch < $1.epoch }
+        guard scores.map(\.epoch) == first.part!.items else {
+            throw ShardError.partsDoNotFit(reason: "the parts' checkpoints are not each of epochs "
+                + first.part!.items.map(String.init).joined(separator: ", ") + " once")
+        }
+        return RunSelection(mode: first.mode, task: first.task, run: first.run, topK: first.topK, checkpoints: scores,
+                            offlineEpoch: first.offlineEpoch, part: nil)
     }
 
     public func score(ofEpoch epoch: Int?) -> CheckpointScore? {
         checkpoints.first { $0.epoch == epoch }
     }
 
-    /// The mean normalized score of the selected checkpoint (online's best, or offline's choice).
-    public var selectedScore: Double {
-        score(ofEpoch: mode == .offline ? offlineEpoch : onlineEpoch)!.report.meanNormalizedScore
+    /// The mean normalized score of the selected checkpoint (online's best, or offline's choice); nil
+    /// for a part, which cannot tell.
+    public var selectedScore: Double? {
+        score(ofEpoch: mode == .offline ? offlineEpoch : onlineEpoch)?.report.meanNormalizedScore
     }
 
     public func table() -> String {
-        var lines = ["task \(task), run \(run), \(checkpoints.first?.report.episodes.count ?? 0) episodes per checkpoint",
+        var lines = ["task \(task), run \(run), \(checkpoints.first?.report.episodes.count ?? 0) episodes per checkpoint"
+                        + (part.map { ", part \($0.shard) of \($0.items.count) checkpoints" } ?? ""),
                      "epoch   normalized score      mean L_d"]
         for score in checkpoints {
             var marks: [String] = []
@@ -113,6 +155,6 @@ public struct RunSelection: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case mode, task, run, topK = "top_k", checkpoints, onlineEpoch = "online_epoch", offlineEpoch = "offline_epoch"
+        case mode, task, run, topK = "top_k", checkpoints, onlineEpoch = "online_epoch", offlineEpoch = "offline_epoch", part
     }
 }

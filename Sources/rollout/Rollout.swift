@@ -62,6 +62,12 @@ struct Rollout: ParsableCommand {
     @Option(help: "Also write the report as JSON to this path.")
     var json: String?
 
+    @Option(help: "Evaluate part I of N (1-based, e.g. 2/8) of the episodes, or of the checkpoints with --select online|both, into --json; --merge combines the parts.")
+    var shard: String?
+
+    @Option(parsing: .upToNextOption, help: "Combine the parts' JSON files (from --shard) into the report of the whole, written to --json.")
+    var merge: [String] = []
+
     @Flag(help: "Play the episodes live in a window, at real time.")
     var viewer = false
 
@@ -89,12 +95,27 @@ struct Rollout: ParsableCommand {
         try OptionCheck.atLeast(0, ("--epoch", epoch), ("--top-k", topK))
         try threads.check()
         if let minScore, minScore.isNaN { throw ValidationError("--min-score must be a number (got nan)") }
+        if !merge.isEmpty {
+            let others = [ckpt.map { _ in "--ckpt" }, policy.map { _ in "--policy" }, shard.map { _ in "--shard" },
+                          select.map { _ in "--select" }, viewer ? "--viewer" : nil, record.map { _ in "--record" },
+                          frames.map { _ in "--frames" }].compactMap { $0 }
+            if !others.isEmpty { throw ValidationError("--merge combines finished parts; leave out \(others.joined(separator: ", "))") }
+            if let json { try AtomicFile.requireWritable(json) }
+            return
+        }
         guard (ckpt == nil) != (policy == nil) else { throw ValidationError("give either --ckpt or --policy") }
+        if let shard {
+            _ = try Shard(shard)
+            if json == nil { throw ValidationError("--shard writes its part to --json; give the path") }
+            if minScore != nil { throw ValidationError("--min-score judges the whole evaluation; give it to --merge") }
+            if select == .offline { throw ValidationError("--select offline evaluates one checkpoint; shard its episodes with --epoch instead") }
+        }
         if policy != nil && task == nil { throw ValidationError("--policy needs --task") }
         if select != nil && epoch != nil { throw ValidationError("--select chooses the epoch; leave out --epoch") }
         if select == nil && topK != nil { throw ValidationError("--top-k belongs to --select offline or both") }
         let outputs = [viewer ? "--viewer" : nil, record.map { _ in "--record" }, frames.map { _ in "--frames" }].compactMap { $0 }
         if outputs.count > 1 { throw ValidationError("choose one of \(outputs.joined(separator: ", "))") }
+        if !outputs.isEmpty && shard != nil { throw ValidationError("\(outputs[0]) plays the whole evaluation; leave out --shard") }
         if !outputs.isEmpty && select != nil { throw ValidationError("\(outputs[0]) plays one checkpoint; leave out --select") }
         if maxFrames != nil && outputs.isEmpty { throw ValidationError("--max-frames belongs to --viewer, --record or --frames") }
         try checkOutputs()
@@ -116,6 +137,10 @@ struct Rollout: ParsableCommand {
 
     func run() throws {
         try checkOptions()
+        if !merge.isEmpty {
+            try mergeParts()
+            return
+        }
         let models = try self.models.locate()
         if let select, let ckpt {
             try selectCheckpoint(select, run: ckpt, models: models)
@@ -181,10 +206,15 @@ struct Rollout: ParsableCommand {
         let progress = ProgressLine()
         let selection = try RunSelection.run(
             folder, mode: mode, topK: topK, taskOverride: task, episodes: episodes, seed: seed,
-            rule: deterministic ? .argmax : .softmax, models: models, threads: threads.count) { epoch, state in
+            rule: deterministic ? .argmax : .softmax, models: models, threads: threads.count,
+            shard: try shard.map(Shard.init)) { epoch, state in
             progress.update("epoch \(epoch) · " + state.line(elapsedSeconds: progress.elapsedSeconds))
         }
         progress.finish()
+        try report(selection)
+    }
+
+    private func report(_ selection: RunSelection) throws {
         print(selection.table())
         if let json {
             try selection.writeJSON(to: json)
@@ -193,8 +223,31 @@ struct Rollout: ParsableCommand {
         try requireMinimum(selection.selectedScore)
     }
 
-    private func requireMinimum(_ score: Double) throws {
-        guard let minScore, score < minScore else { return }
+    /// Reads the parts (evaluation reports or selections, as --shard wrote them) and reports the whole.
+    private func mergeParts() throws {
+        let parts = try merge.map { path in (path, try ShardedReport.read(path)) }
+        switch parts[0].1 {
+        case .evaluation:
+            let whole = try EvaluationReport.merge(try parts.map { path, part in
+                guard case let .evaluation(report) = part else { throw ShardError.partsDoNotFit(reason: "\(path) is a model selection, \(parts[0].0) an evaluation") }
+                return (path, report)
+            })
+            print(whole.table())
+            if let json {
+                try whole.writeJSON(to: json)
+                print("wrote \(json)")
+            }
+            try requireMinimum(whole.meanNormalizedScore)
+        case .selection:
+            try report(try RunSelection.merge(try parts.map { path, part in
+                guard case let .selection(selection) = part else { throw ShardError.partsDoNotFit(reason: "\(path) is an evaluation, \(parts[0].0) a model selection") }
+                return (path, selection)
+            }))
+        }
+    }
+
+    private func requireMinimum(_ score: Double?) throws {
+        guard let minScore, let score, score < minScore else { return }
         print("FAILED: mean normalized score \(String(format: "%.2f", score)) is below --min-score \(minScore)")
         throw ExitCode.failure
     }
@@ -202,7 +255,8 @@ struct Rollout: ParsableCommand {
     private func evaluate(_ policy: some BatchPolicy, task: D4RLTask, models: ModelDirectory) throws -> EvaluationReport {
         let evaluator = Evaluator(task: task, models: models, threads: threads.count)
         let episodes = self.episodes ?? task.defaultEvaluationEpisodes
-        return try withProgress { try evaluator.evaluate(policy, episodes: episodes, seed: seed, progress: $0) }
+        let part = try shard.map(Shard.init)
+        return try withProgress { try evaluator.evaluate(policy, episodes: episodes, seed: seed, shard: part, progress: $0) }
     }
 
     /// Runs `body` with a progress line that its evaluation updates.
