@@ -25,6 +25,9 @@ public final class TrainingRun {
     public let data: Transitions
     public private(set) var metrics: [EpochMetrics]
     public private(set) var completedEpochs: Int
+    /// Sums of the losses and gradient norms over the epoch under way, for its means.
+    private var epochSums = TrainingRun.noSums
+    private static let noSums = [Double](repeating: 0, count: 6)
     /// Whether this run continued from a saved state.
     public let resumed: Bool
     /// The files of an earlier run that `startOver` deleted.
@@ -47,8 +50,9 @@ public final class TrainingRun {
         }
         try folder.writeConfig(config)
         if FileManager.default.fileExists(atPath: folder.resumePath) {
-            let completed = try Self.restore(trainer, from: folder.resumePath)
+            let (completed, sums) = try Self.restore(trainer, from: folder.resumePath)
             completedEpochs = completed
+            epochSums = sums
             metrics = try folder.readMetrics().filter { $0.epoch <= completed }
             resumed = true
         } else {
@@ -59,13 +63,21 @@ public final class TrainingRun {
     }
 
     /// Trains until `config.epochs` (or an earlier `untilEpoch`). A non-finite loss stops it with an
-    /// error naming the step and the last saved checkpoint, which is left as it was.
-    public func train(untilEpoch: Int? = nil, progress: ((TrainingProgress) -> Void)? = nil) throws {
+    /// error naming the step and the last saved checkpoint, which is left as it was. `stopWhen` is
+    /// asked before every gradient step (a signal's flag): when it says stop, the resume state is
+    /// saved mid-epoch and `train` returns false; resumed, the run goes on to the same bytes as one
+    /// never stopped. Returns true when it reached its end.
+    @discardableResult
+    public func train(untilEpoch: Int? = nil, stopWhen shouldStop: () -> Bool = { false },
+                      progress: ((TrainingProgress) -> Void)? = nil) throws -> Bool {
         let config = trainer.config
         while completedEpochs < min(untilEpoch ?? config.epochs, config.epochs) {
             let epoch = completedEpochs + 1
-            var sums = [Double](repeating: 0, count: 6)
-            for _ in 0..<config.stepsPerEpoch {
+            while trainer.step < epoch * config.stepsPerEpoch {
+                if shouldStop() {
+                    try saveResumeState()
+                    return false
+                }
                 let losses: StepLosses
                 do {
                     losses = try trainer.step(on: data)
@@ -75,20 +87,22 @@ public final class TrainingRun {
                 }
                 for (index, value) in [losses.bcLoss, losses.qLoss, losses.criticLoss, losses.actorLoss,
                                        losses.actorGradientNorm, losses.criticGradientNorm].enumerated() {
-                    sums[index] += Double(value)
+                    epochSums[index] += Double(value)
                 }
                 progress?(TrainingProgress(epoch: epoch, epochs: config.epochs, step: trainer.step,
                                            totalSteps: config.totalSteps, lastEpoch: metrics.last))
             }
-            let means = sums.map { $0 / Double(config.stepsPerEpoch) }
+            let means = epochSums.map { $0 / Double(config.stepsPerEpoch) }
             metrics.append(EpochMetrics(
                 epoch: epoch, step: trainer.step, bcLoss: means[0], qLoss: means[1], criticLoss: means[2], actorLoss: means[3],
                 actorLearningRate: Double(trainer.actorOptimizer.learningRate),
                 criticLearningRate: Double(trainer.criticOptimizer.learningRate),
                 actorGradientNorm: means[4], criticGradientNorm: means[5]))
-            try save(epoch: epoch)
+            epochSums = Self.noSums
             completedEpochs = epoch
+            try save(epoch: epoch)
         }
+        return true
     }
 
     /// Metrics first, then the checkpoint, then the resume state: a run killed in between resumes
@@ -98,19 +112,27 @@ public final class TrainingRun {
         if epoch % trainer.config.saveEvery == 0 || epoch == trainer.config.epochs {
             try CheckpointFile.write(trainer, epoch: epoch, to: folder.checkpointPath(epoch: epoch))
         }
+        try saveResumeState()
+    }
+
+    /// Networks, optimizers, the random stream, and the sums of the epoch under way (as bit patterns,
+    /// so that a resume mid-epoch ends the epoch with the same means).
+    private func saveResumeState() throws {
         var optimizerTensors: [NamedTensor] = []
-        var metadata = ["generator": trainer.generator.snapshot]
+        var metadata = ["generator": trainer.generator.snapshot,
+                        "epoch_sums": epochSums.map { String($0.bitPattern, radix: 16) }.joined(separator: ":")]
         for (name, optimizer) in trainer.namedOptimizers {
             let state = optimizer.state(named: name)
             optimizerTensors += state.tensors
             metadata.merge(state.metadata) { $1 }
         }
-        try CheckpointFile.write(trainer, epoch: epoch, extraTensors: optimizerTensors, extraMetadata: metadata,
+        try CheckpointFile.write(trainer, epoch: completedEpochs, extraTensors: optimizerTensors, extraMetadata: metadata,
                                  to: folder.resumePath)
     }
 
-    /// Loads every network, both optimizers and the random stream; returns the completed epochs.
-    private static func restore(_ trainer: Trainer, from path: String) throws -> Int {
+    /// Loads every network, both optimizers and the random stream; returns the completed epochs and
+    /// the sums of the epoch under way.
+    private static func restore(_ trainer: Trainer, from path: String) throws -> (epochs: Int, sums: [Double]) {
         let file = try CheckpointFile.read(contentsOf: path)
         for (network, parameters) in trainer.networks { try file.load(network, into: parameters) }
         for (name, optimizer) in trainer.namedOptimizers {
@@ -121,7 +143,13 @@ public final class TrainingRun {
         }
         trainer.generator = generator
         trainer.step = file.step
-        return file.epoch
+        // Resume states written before runs could stop mid-epoch have no sums: they were saved at an epoch's end.
+        let sums = file.file.metadata["epoch_sums"].map { $0.split(separator: ":").compactMap { UInt64($0, radix: 16) } }
+            .map { $0.map(Double.init(bitPattern:)) } ?? noSums
+        guard sums.count == noSums.count, file.step >= file.epoch * trainer.config.stepsPerEpoch else {
+            throw RunFolderError.badFile(path: path, reason: "metadata 'epoch_sums' or 'step' malformed")
+        }
+        return (file.epoch, sums)
     }
 
     /// A run may be extended (more epochs, another save interval) but not changed.

@@ -15,7 +15,9 @@ struct Train: ParsableCommand {
             The run lives in checkpoints/NAME (where a run of that name already is, else under the \
             working directory; or the folder NAME when it contains a slash): its \
             configuration, a metrics log, a checkpoint every --save-every epochs and the state to \
-            resume from. Running the same command again resumes the run where it stopped.
+            resume from. Running the same command again resumes the run where it stopped. On SIGTERM or \
+            SIGUSR1 (Slurm's warning before a preemption or the time limit) it saves its state after the \
+            current step and exits with status 75, for the job to be requeued.
 
             Example: train --task hopper-medium-v2 --run hopper-medium-1
             """,
@@ -78,7 +80,8 @@ struct Train: ParsableCommand {
 
         let progress = ProgressLine(), firstStep = training.trainer.step
         var logged = training.completedEpochs
-        try training.train { state in
+        StopSignals.install()
+        let finished = try training.train(stopWhen: { StopSignals.requested }) { state in
             progress.update(state.line(stepsThisRun: state.step - firstStep, elapsedSeconds: progress.elapsedSeconds))
             if let last = state.lastEpoch, last.epoch > logged, last.epoch % setup.config.saveEvery == 0 {
                 logged = last.epoch
@@ -87,6 +90,11 @@ struct Train: ParsableCommand {
             }
         }
         progress.finish()
+        guard finished else {
+            print("stopped by \(StopSignals.name) at step \(training.trainer.step) with its state saved; "
+                + "the same command resumes it (exit status \(StopSignals.requeueExitStatus): requeue)")
+            throw ExitCode(StopSignals.requeueExitStatus)
+        }
         if let last = training.metrics.last { print(last.logLine) }
         print("done: \(training.completedEpochs) epochs, checkpoints in \(folder.path)")
     }

@@ -12,7 +12,8 @@ import Testing
         var description: String { "exit \(status)\nstdout: \(output)\nstderr: \(errors)" }
     }
 
-    static func run(_ arguments: [String]) throws -> Outcome {
+    /// Runs an executable of this build; with `signal`, sends it that signal `after` seconds.
+    static func run(_ arguments: [String], signal: Int32? = nil, after delay: Double = 0) throws -> Outcome {
         let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let binary = folder.appendingPathComponent(arguments[0])
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "\(binary.path) is not built")
@@ -23,6 +24,10 @@ import Testing
         process.standardOutput = output
         process.standardError = errors
         try process.run()
+        if let signal {
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { kill(pid, signal) }
+        }
         let errorData = errors.fileHandleForReading.readDataToEndOfFile()
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -82,6 +87,43 @@ import Testing
         let outcome = try Self.run(arguments)
         #expect(outcome.status == status && outcome.errors.contains(message), "\(outcome)")
         #expect(!outcome.output.contains("episode") && !outcome.output.contains("resuming"), "work started: \(outcome)")
+    }
+
+    /// Slurm's warning signals at random moments: `train` saves its state and exits with 75 (requeue);
+    /// run again until it finishes, it leaves the same files, byte for byte, as a run never stopped.
+    @Test(arguments: ["SIGUSR1", "SIGTERM"])
+    func trainingStoppedBySignalsResumesToTheSameBytes(_ signalName: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("signals-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let data = folder + "/hopper.hdf5"
+        let made = try Self.run(["collect", "--env", "hopper", "--level", "random", "--transitions", "2000", "--out", data])
+        try #require(made.status == 0, "\(made)")
+        func train(_ run: String) -> [String] {
+            ["train", "--task", "hopper-medium-v2", "--dataset", data, "--run", folder + "/" + run, "--epochs", "3",
+             "--steps-per-epoch", "8", "--save-every", "1"]
+        }
+        let straight = try Self.run(train("straight"))
+        try #require(straight.status == 0, "\(straight)")
+
+        // Three signals at random moments (before training starts, the run stops at its first step),
+        // then a run left to finish.
+        var stops = 0
+        for _ in 0..<3 {
+            let delay = Double.random(in: 0.5...4)
+            let outcome = try Self.run(train("stopped"), signal: signalName == "SIGUSR1" ? SIGUSR1 : SIGTERM, after: delay)
+            guard outcome.status != 0 else { break }
+            #expect(outcome.status == 75 && outcome.output.contains("stopped by \(signalName)"), "\(outcome)")
+            stops += 1
+        }
+        #expect(stops >= 1, "no signal arrived during training")
+        let last = try Self.run(train("stopped"))
+        #expect(last.status == 0 && (stops == 3 || last.output.contains("resuming")), "\(last)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder + "/straight").sorted()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/stopped").sorted() == names)
+        for name in names {
+            #expect(FileManager.default.contents(atPath: folder + "/straight/" + name)
+                    == FileManager.default.contents(atPath: folder + "/stopped/" + name), "\(name) differs")
+        }
     }
 
     @Test func anUnknownOptionIsReportedBeforeTheOthersAreChecked() throws {

@@ -44,6 +44,26 @@ import Testing
         #expect(contents(straight.resumePath) == contents(interrupted.resumePath))
     }
 
+    /// A stop asked for before any gradient step (a signal's flag) saves the state mid-epoch; resumed
+    /// each time, the run ends with the same bytes as one never stopped.
+    @Test(arguments: [[3], [5, 6], [1, 9, 14, 19]])
+    func aRunStoppedAtAnyStepResumesToTheSameBytes(_ stops: [Int]) throws {
+        let straight = RunFolder(path: SmallRun.temporaryFolder())
+        try TrainingRun(folder: straight, config: SmallRun.config(), data: SmallRun.data()).train()
+        let stopped = RunFolder(path: SmallRun.temporaryFolder())
+        for stop in stops {
+            let run = try TrainingRun(folder: stopped, config: SmallRun.config(), data: SmallRun.data())
+            #expect(try run.train(stopWhen: { run.trainer.step == stop }) == false)
+            #expect(run.trainer.step == stop)
+        }
+        let last = try TrainingRun(folder: stopped, config: SmallRun.config(), data: SmallRun.data())
+        #expect(last.resumed && last.trainer.step == stops.last!)
+        #expect(try last.train())
+        for name in ["metrics.csv", "resume.safetensors", "epoch_0002.safetensors", "epoch_0004.safetensors"] {
+            #expect(contents(straight.path + "/" + name) == contents(stopped.path + "/" + name), "\(name)")
+        }
+    }
+
     /// A run whose resume state is gone keeps its history: reopening it is refused with what it holds,
     /// and only starting over, asked for, deletes it. A write killed midway leaves a temporary file,
     /// which reopening removes.
