@@ -36,11 +36,10 @@ public struct AntControllerConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// One evaluation of the controller: tries 0..<n of its evaluation stream, the same at every evaluation,
-/// each a goal `evaluationGoalDistance` away from a random start, the policy's mean action at every step.
-public struct ControllerEvaluation: Codable, Sendable, Equatable {
-    /// Environment steps of training when it was evaluated.
-    public var step: Int
+/// How the controller did on a set of tries: each a goal `evaluationGoalDistance` away from a random
+/// start, the policy's mean action at every step.
+public struct ControllerTrials: Sendable, Equatable {
+    public var tries: Int
     /// The fraction of tries that reached the goal within the episode limit.
     public var successRate: Double
     /// The fraction of tries that ended with the torso upside down.
@@ -48,6 +47,24 @@ public struct ControllerEvaluation: Codable, Sendable, Equatable {
     /// Mean steps per try (a try ends at the goal, upside down or at the limit).
     public var meanSteps: Double
     /// Mean distance (m) to the goal at the end of a try.
+    public var meanFinalDistance: Double
+
+    /// "83 of 100 tries reached the goal (83%), 4% flipped, 142 steps on average, final distance 0.91 m"
+    public var summary: String {
+        String(format: "%d of %d tries reached the goal (%.0f%%), %.0f%% flipped, %.0f steps on average, "
+            + "final distance %.2f m", Int((successRate * Double(tries)).rounded()), tries, 100 * successRate,
+            100 * flipRate, meanSteps, meanFinalDistance)
+    }
+}
+
+/// One evaluation during training: tries 0..<n of the run's evaluation stream, the same at every evaluation.
+public struct ControllerEvaluation: Codable, Sendable, Equatable {
+    /// Environment steps of training when it was evaluated.
+    public var step: Int
+    /// See `ControllerTrials`.
+    public var successRate: Double
+    public var flipRate: Double
+    public var meanSteps: Double
     public var meanFinalDistance: Double
     /// Means over the gradient steps since the previous evaluation.
     public var alpha: Double
@@ -95,8 +112,7 @@ public final class AntControllerRun {
     public private(set) var resumed = false
 
     private let sac: OnlineSAC
-    private let evaluationEnvironment: AntGoalReachingEnvironment
-    private let observation: UnsafeMutableBufferPointer<Double>
+    private let evaluator: ControllerEvaluator
 
     public var configPath: String { folder + "/config.json" }
     public var progressPath: String { folder + "/progress.csv" }
@@ -107,9 +123,7 @@ public final class AntControllerRun {
         self.folder = folder
         self.config = config
         sac = try OnlineSAC(config: config.sac, environment: try AntGoalReachingEnvironment(settings: config.task, models: models))
-        evaluationEnvironment = try AntGoalReachingEnvironment(
-            settings: config.task.evaluation(goalDistance: config.evaluationGoalDistance), models: models)
-        observation = .allocate(capacity: ControllerObservation.dimension)
+        evaluator = try ControllerEvaluator(config: config, models: models)
 
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if FileManager.default.fileExists(atPath: configPath) {
@@ -118,8 +132,6 @@ public final class AntControllerRun {
         try AtomicFile.write(String(decoding: try JSONEncoder.sorted().encode(config), as: UTF8.self), to: configPath)
         if FileManager.default.fileExists(atPath: resumePath) { try restore() }
     }
-
-    deinit { observation.deallocate() }
 
     /// Trains until the first episode end at or after `config.sac.totalSteps` environment steps (or an
     /// earlier `untilStep`), then saves: stopping between episodes is what makes a resume exact.
@@ -134,28 +146,12 @@ public final class AntControllerRun {
     /// The evaluation's tries with the policy's mean actions, from a stream of their own so that
     /// evaluating never changes training.
     private func evaluate() throws {
-        let environment = evaluationEnvironment, tries = config.sac.evaluationEpisodes
-        var successes = 0, flips = 0, steps = 0, finalDistances = 0.0
-        var deterministic: SeededGenerator? = nil
-        for index in 0..<tries {
-            var stream = SeededGenerator(.controllerEvaluation, seed: config.sac.seed, index: index)
-            environment.reset(seed: stream.next(), observation: observation)
-            while true {
-                let action = sac.act(on: UnsafeBufferPointer(observation), sampledWith: &deterministic)
-                let outcome = try environment.step(action: action, observation: observation)
-                guard outcome.terminated || outcome.truncated else { continue }
-                let goal = outcome.info.goal
-                if goal?.reached == true { successes += 1 } else if outcome.terminated { flips += 1 }
-                steps += environment.elapsedSteps
-                finalDistances += goal?.distance ?? .nan
-                break
-            }
-        }
-        let losses = sac.takeLossMeans(), count = Double(tries)
+        let trials = try evaluator.evaluate(agent.policy, tries: 0..<config.sac.evaluationEpisodes)
+        let losses = sac.takeLossMeans()
         let evaluation = ControllerEvaluation(
-            step: step, successRate: Double(successes) / count, flipRate: Double(flips) / count,
-            meanSteps: Double(steps) / count, meanFinalDistance: finalDistances / count,
-            alpha: losses.alpha, criticLoss: losses.criticLoss, policyLoss: losses.policyLoss)
+            step: step, successRate: trials.successRate, flipRate: trials.flipRate, meanSteps: trials.meanSteps,
+            meanFinalDistance: trials.meanFinalDistance, alpha: losses.alpha, criticLoss: losses.criticLoss,
+            policyLoss: losses.policyLoss)
         let best = evaluations.map(\.successRate).max() ?? -1
         evaluations.append(evaluation)
         try AtomicFile.write(([ControllerEvaluation.csvHeader] + evaluations.map(\.csvLine)).joined(separator: "\n") + "\n",
@@ -173,6 +169,18 @@ public final class AntControllerRun {
                 + "\(ControllerObservation.goalHorizon) m long",
         ]
         try PolicyFile.write(agent.policy, environment: Self.environmentName, metadata: metadata, to: policyPath)
+    }
+
+    /// The kept policy of the run in `folder` on tries `tries` of its evaluation stream (tries the run's
+    /// own evaluations never used give a figure free of the choice of the best evaluation), with the
+    /// policy file's metadata.
+    public static func evaluateKeptPolicy(folder: String, tries: Range<Int>, models: ModelDirectory) throws
+        -> (trials: ControllerTrials, metadata: [String: String]) {
+        let config = try readConfig(folder + "/config.json")
+        let (policy, metadata) = try PolicyFile.read(folder + "/controller_policy.safetensors", environment: environmentName,
+                                                     observationDimension: ControllerObservation.dimension,
+                                                     actionDimension: AntMazeEnvironment.nu, capacity: 1)
+        return (try ControllerEvaluator(config: config, models: models).evaluate(policy, tries: tries), metadata)
     }
 
     // MARK: Resume
@@ -211,6 +219,54 @@ public final class AntControllerRun {
         } catch {
             throw SACRunError.badFile(path: path, reason: "not an ant controller's configuration (\(error))")
         }
+    }
+}
+
+/// Rolls a controller policy out on tries of a run's evaluation: try i is the episode of
+/// AntGoalReachingEnvironment reset with a seed from the stream (controllerEvaluation, seed, i), walked
+/// with the policy's mean actions. Allocates nothing per step.
+public final class ControllerEvaluator {
+    public let environment: AntGoalReachingEnvironment
+    public let seed: UInt64
+    private let observation: UnsafeMutableBufferPointer<Double>
+    private let input = FloatBuffer(count: ControllerObservation.dimension)
+    private let action = FloatBuffer(count: AntMazeEnvironment.nu)
+    private let actionForEnvironment: UnsafeMutableBufferPointer<Double>
+
+    /// The evaluation of a run with `config`: goals `config.evaluationGoalDistance` from the start.
+    public init(config: AntControllerConfig, models: ModelDirectory) throws {
+        environment = try AntGoalReachingEnvironment(settings: config.task.evaluation(goalDistance: config.evaluationGoalDistance),
+                                                     models: models)
+        seed = config.sac.seed
+        observation = .allocate(capacity: ControllerObservation.dimension)
+        actionForEnvironment = .allocate(capacity: AntMazeEnvironment.nu)
+    }
+
+    deinit {
+        observation.deallocate()
+        actionForEnvironment.deallocate()
+    }
+
+    public func evaluate(_ policy: TanhGaussianPolicy, tries: Range<Int>) throws -> ControllerTrials {
+        var successes = 0, flips = 0, steps = 0, finalDistances = 0.0
+        for index in tries {
+            var stream = SeededGenerator(.controllerEvaluation, seed: seed, index: index)
+            environment.reset(seed: stream.next(), observation: observation)
+            while true {
+                for i in 0..<observation.count { input.pointer[i] = Float(observation[i]) }
+                policy.meanActions(states: input.pointer, rows: 1, into: action.pointer)
+                for i in 0..<action.count { actionForEnvironment[i] = Double(action.pointer[i]) }
+                let outcome = try environment.step(action: UnsafeBufferPointer(actionForEnvironment), observation: observation)
+                guard outcome.terminated || outcome.truncated, let goal = outcome.info.goal else { continue }
+                if goal.reached { successes += 1 } else if outcome.terminated { flips += 1 }
+                steps += environment.elapsedSteps
+                finalDistances += goal.distance
+                break
+            }
+        }
+        let count = Double(tries.count)
+        return ControllerTrials(tries: tries.count, successRate: Double(successes) / count, flipRate: Double(flips) / count,
+                                meanSteps: Double(steps) / count, meanFinalDistance: finalDistances / count)
     }
 }
 

@@ -155,9 +155,11 @@ struct TrainController: ParsableCommand {
             The run lives in checkpoints/ant-controller (or --run). The ant learns to walk to goals drawn \
             around random starts in an open arena; every evaluation tries 100 goals 8 m away and keeps the \
             best policy so far as controller_policy.safetensors. Running the same command again resumes \
-            the run; --steps may grow.
+            the run; --steps may grow. --evaluate tries the kept policy on other goals instead of training: \
+            tries from --first-try on, which the run's own evaluations (tries 0-99) never saw.
 
             Example: collect controller --steps 2000000
+                     collect controller --evaluate --tries 100
             """)
 
     @Option(name: .customLong("run"), help: "Run folder (default: checkpoints/ant-controller).")
@@ -172,10 +174,28 @@ struct TrainController: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the weights, minibatches, noise, resets and evaluation tries.")
     var seed: UInt64 = 0
 
+    @Flag(help: "Evaluate the run's kept policy instead of training.")
+    var evaluate = false
+
+    @Option(parsing: .unconditional, help: "With --evaluate: the number of tries.")
+    var tries = 100
+
+    @Option(parsing: .unconditional, help: "With --evaluate: the index of the first try in the run's evaluation stream.")
+    var firstTry = 1000
+
     @OptionGroup var models: ModelsOption
 
     func run() throws {
-        try OptionCheck.atLeast(1, ("--steps", steps), ("--until", until))
+        try OptionCheck.atLeast(1, ("--steps", steps), ("--until", until), ("--tries", tries))
+        try OptionCheck.atLeast(0, ("--first-try", firstTry))
+        if evaluate {
+            let folder = runFolder ?? AntControllerRun.defaultFolder
+            let (trials, metadata) = try AntControllerRun.evaluateKeptPolicy(
+                folder: folder, tries: firstTry ..< firstTry + tries, models: try models.locate())
+            print("\(folder)/controller_policy.safetensors (step \(metadata["step"] ?? "?")), tries \(firstTry)-\(firstTry + tries - 1): "
+                + trials.summary)
+            return
+        }
         var config = AntControllerConfig.standard
         config.sac.totalSteps = steps
         config.sac.seed = seed

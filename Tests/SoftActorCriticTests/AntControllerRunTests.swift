@@ -42,6 +42,16 @@ import Testing
                 }
                 #expect(second.evaluations.map(\.step) == [100, 200, 300])
                 #expect(second.evaluations.allSatisfy { (0...1).contains($0.successRate) && $0.meanSteps <= 40 })
+                // The kept policy is the last evaluation's that was at least as good as every earlier one,
+                // and tried again from its file on the same tries it does the same.
+                let kept = second.evaluations.indices.last { index in
+                    second.evaluations[..<index].allSatisfy { $0.successRate <= second.evaluations[index].successRate }
+                }!
+                let (trials, metadata) = try AntControllerRun.evaluateKeptPolicy(folder: interrupted, tries: 0..<2, models: models)
+                #expect(metadata["step"] == String(second.evaluations[kept].step))
+                #expect(trials.successRate == second.evaluations[kept].successRate
+                    && trials.meanSteps == second.evaluations[kept].meanSteps
+                    && trials.meanFinalDistance == second.evaluations[kept].meanFinalDistance)
             }
         }
     }
