@@ -126,18 +126,14 @@ final class OnlineSAC {
         return (lossSums[0] / updates, lossSums[1] / updates, lossSums[2] / updates)
     }
 
-    /// The policy's action for `observation` of an environment shaped as the training one: sampled with
-    /// `generator`'s standard normals, else the mean action tanh(μ). Valid until the next call.
-    func act(on observation: UnsafeBufferPointer<Double>, sampledWith generator: inout SeededGenerator?) -> UnsafeBufferPointer<Double> {
+    /// The policy's action for `observation` of an environment shaped as the training one, sampled with
+    /// `generator`'s standard normals. Valid until the next call.
+    func act(on observation: UnsafeBufferPointer<Double>, generator: inout SeededGenerator) -> UnsafeBufferPointer<Double> {
         for i in 0..<observation.count { input.pointer[i] = Float(observation[i]) }
-        if generator != nil {
-            for i in 0..<noise.count { noise.pointer[i] = Float(generator!.normal()) }
-            var logProbability: Float = 0
-            agent.policy.sample(states: input.pointer, rows: 1, noise: noise.pointer, actions: action.pointer,
-                                logProbabilities: &logProbability)
-        } else {
-            agent.policy.meanActions(states: input.pointer, rows: 1, into: action.pointer)
-        }
+        for i in 0..<noise.count { noise.pointer[i] = Float(generator.normal()) }
+        var logProbability: Float = 0
+        agent.policy.sample(states: input.pointer, rows: 1, noise: noise.pointer, actions: action.pointer,
+                            logProbabilities: &logProbability)
         for i in 0..<action.count { actionForEnvironment[i] = Double(action.pointer[i]) }
         return UnsafeBufferPointer(actionForEnvironment)
     }

@@ -154,11 +154,9 @@ public final class SACRun {
             environment.reset(seed: generator.next(), observation: buffer)
             count = buffer.count
         }
-        var sampler: SeededGenerator? = generator
-        defer { generator = sampler! }
         var total = 0.0
         while true {
-            let action = observation.withUnsafeBufferPointer { sac.act(on: $0, sampledWith: &sampler) }
+            let action = observation.withUnsafeBufferPointer { sac.act(on: $0, generator: &generator) }
             let outcome = try observation.withUnsafeMutableBufferPointer { try environment.step(action: action, observation: $0) }
             total += outcome.reward
             if outcome.terminated || outcome.truncated { return total }
