@@ -110,6 +110,8 @@ public final class AntControllerRun {
     public var step: Int { sac.step }
     /// Whether this run continued from a saved state.
     public private(set) var resumed = false
+    /// The files of an earlier run that `startOver` deleted.
+    public let deletedHistory: [String]
 
     private let sac: OnlineSAC
     private let evaluator: ControllerEvaluator
@@ -119,8 +121,15 @@ public final class AntControllerRun {
     public var resumePath: String { folder + "/resume.safetensors" }
     public var policyPath: String { folder + "/controller_policy.safetensors" }
 
-    public init(folder: String, config: AntControllerConfig, models: ModelDirectory) throws {
+    /// Opens the run in `folder`, resuming it when its resume state is there. A folder holding the
+    /// history of a run (progress, the kept policy) without a resume state is refused (`RunHistoryError`)
+    /// unless `startOver`, which deletes it first.
+    public init(folder: String, config: AntControllerConfig, models: ModelDirectory, startOver: Bool = false) throws {
         self.folder = folder
+        AtomicFile.removeInterruptedWrites(in: folder)
+        deletedHistory = try RunHistory.requireResumable(
+            folder: folder, history: ["progress.csv", "controller_policy.safetensors"].map { ($0, $0) },
+            resumeFile: "resume.safetensors", extraFiles: ["config.json"], startOver: startOver, startOverFlag: "--start-over")
         self.config = config
         sac = try OnlineSAC(config: config.sac, environment: try AntGoalReachingEnvironment(settings: config.task, models: models))
         evaluator = try ControllerEvaluator(config: config, models: models)
@@ -217,7 +226,7 @@ public final class AntControllerRun {
         do {
             return try JSONDecoder().decode(AntControllerConfig.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw SACRunError.badFile(path: path, reason: "not an ant controller's configuration (\(error))")
+            throw SACRunError.badFile(path: path, reason: "not an ant controller's configuration: \(plainDescription(of: error))")
         }
     }
 }

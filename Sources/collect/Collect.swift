@@ -174,6 +174,9 @@ struct TrainController: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the weights, minibatches, noise, resets and evaluation tries.")
     var seed: UInt64 = 0
 
+    @Flag(help: "Delete the run's progress, kept policy and resume state and train it again from the start.")
+    var startOver = false
+
     @Flag(help: "Evaluate the run's kept policy instead of training.")
     var evaluate = false
 
@@ -200,7 +203,8 @@ struct TrainController: ParsableCommand {
         config.sac.totalSteps = steps
         config.sac.seed = seed
         let folder = runFolder ?? AntControllerRun.defaultFolder
-        let training = try AntControllerRun(folder: folder, config: config, models: try models.locate())
+        let training = try AntControllerRun(folder: folder, config: config, models: try models.locate(), startOver: startOver)
+        if startOver { print("starting over: deleted " + (training.deletedHistory.isEmpty ? "nothing" : training.deletedHistory.joined(separator: ", "))) }
         print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new controller run in \(folder)")
         let line = ProgressLine(), firstStep = training.step
         var logged = training.evaluations.count

@@ -1,5 +1,6 @@
 import Environments
 import Foundation
+import Persistence
 import SoftActorCritic
 import Testing
 
@@ -53,6 +54,19 @@ import Testing
                     && trials.meanSteps == second.evaluations[kept].meanSteps
                     && trials.meanFinalDistance == second.evaluations[kept].meanFinalDistance)
             }
+        }
+    }
+
+    @Test func aFolderWithHistoryButNoResumeStateIsRefusedUnlessStartingOver() throws {
+        let models = try ModelDirectory.locate()
+        try Self.withFolder { folder in
+            try AntControllerRun(folder: folder, config: Self.tinyConfig(), models: models).train(untilStep: 120)
+            try FileManager.default.removeItem(atPath: folder + "/resume.safetensors")
+            #expect(throws: RunHistoryError.self) { try AntControllerRun(folder: folder, config: Self.tinyConfig(), models: models) }
+            let again = try AntControllerRun(folder: folder, config: Self.tinyConfig(), models: models, startOver: true)
+            #expect(again.deletedHistory.map { URL(fileURLWithPath: $0).lastPathComponent }.sorted()
+                == ["config.json", "controller_policy.safetensors", "progress.csv"])
+            #expect(!again.resumed && again.step == 0)
         }
     }
 
