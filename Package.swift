@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "NumericKernels", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "RLCoreTests", dependencies: ["RLCore", "NeuralNet", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "DiffusionQLTests", dependencies: ["DiffusionQL", "RLCore", "NeuralNet", "SeededRandom", "GradientCheck", "Parallel", "Persistence"]),
-        .testTarget(name: "SoftActorCriticTests", dependencies: ["SoftActorCritic", "RLCore", "NeuralNet", "SeededRandom", "GradientCheck"]),
+        .testTarget(name: "SoftActorCriticTests", dependencies: ["SoftActorCritic", "Environments", "Persistence", "RLCore", "NeuralNet", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "BanditTests", dependencies: ["Bandit"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "SoftActorCritic", "Environments", "CHDF5", "SeededRandom", "Persistence"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "DiffusionQL", "NeuralNet", "Environments"]),

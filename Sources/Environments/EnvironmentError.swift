@@ -13,6 +13,10 @@ public enum EnvironmentError: Error, Equatable, CustomStringConvertible {
     /// `what` (a cell or a point, and its role) lies in a wall cell.
     case inWall(maze: String, what: String, cell: String)
     case modelWithoutWorldBody(maze: String)
+    /// No path of free cells joins the cell `from` to the cell `to`.
+    case unreachable(maze: String, from: String, to: String)
+    /// An environment's settings cannot be used; each problem names its field.
+    case invalidSettings(environment: String, problems: [String])
     /// An error of one copy of a vector environment.
     indirect case inCopy(copy: Int, error: EnvironmentError)
 
@@ -43,6 +47,10 @@ public enum EnvironmentError: Error, Equatable, CustomStringConvertible {
             return "\(maze) maze: the \(what) lies in the wall cell \(cell)"
         case let .modelWithoutWorldBody(maze):
             return "\(maze) maze: the ant's model has no </worldbody> to add the walls to"
+        case let .unreachable(maze, from, to):
+            return "\(maze) maze: no path of free cells leads from cell \(from) to the goal's cell \(to)"
+        case let .invalidSettings(environment, problems):
+            return "\(environment): invalid settings: " + problems.joined(separator: "; ")
         case let .inCopy(copy, error):
             return "copy \(copy): \(error)"
         }

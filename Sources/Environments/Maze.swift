@@ -115,6 +115,22 @@ public struct Maze: Sendable, Equatable, CustomStringConvertible {
 
     public static let all = [umaze, medium, large]
 
+    /// An open arena: `side` × `side` free cells inside a ring of walls, the start at its centre (the
+    /// world origin) and the goal cell in a corner. The goal-reaching controller trains here, on the
+    /// same ant and physics as the mazes, with room to walk about 8 m in any direction.
+    public static func open(side: Int) -> Maze {
+        precondition(side >= 3 && side % 2 == 1, "an open arena needs an odd side of at least 3 cells (got \(side))")
+        let wall = String(repeating: "1", count: side + 2)
+        let rows = (1...side).map { row -> String in
+            let cells = (1...side).map { column -> Character in
+                if row == (side + 1) / 2 && column == (side + 1) / 2 { return "r" }
+                return row == side && column == side ? "g" : "0"
+            }
+            return "1" + String(cells) + "1"
+        }
+        return Maze(name: "open\(side)", layout: [wall] + rows + [wall])
+    }
+
     /// The maze of that name, or an error listing the valid ones.
     public static func named(_ name: String) throws -> Maze {
         guard let maze = all.first(where: { $0.name == name }) else {

@@ -9,6 +9,9 @@ public enum RandomStream: UInt64, CaseIterable, Sendable {
     /// SAC's periodic evaluations, one stream per evaluation (indexed by the step), so that evaluating
     /// changes nothing in training.
     case behaviourEvaluation = 3
+    /// The goal-reaching ant controller's evaluation tries, one stream per try (indexed by the try, the
+    /// same tries at every evaluation), so that evaluating changes nothing in training.
+    case controllerEvaluation = 4
     /// The bandit's data.
     case banditData = 10
     /// Actions sampled from a trained bandit policy.

@@ -64,35 +64,21 @@ public enum SACRunError: Error, Equatable, CustomStringConvertible {
 public final class SACRun {
     public let folder: String
     public let environmentID: EnvironmentID
-    public let config: SACConfig
-    public let agent: SoftActorCritic
-    public private(set) var replay: ReplayBuffer
+    public var config: SACConfig { sac.config }
+    public var agent: SoftActorCritic { sac.agent }
+    public var replay: ReplayBuffer { sac.replay }
     public private(set) var evaluations: [SACEvaluation] = []
     public private(set) var mediumStep: Int?
-    public private(set) var episodes = 0
+    public var episodes: Int { sac.episodes }
     /// Whether this run continued from a saved state.
     public private(set) var resumed = false
     /// The files of an earlier run that `startOver` deleted.
     public let deletedHistory: [String]
 
-    private var generator: SeededGenerator
-    private let environment: any Environment
+    private let sac: OnlineSAC
     private let evaluationEnvironment: any Environment
-    private let batch: TransitionBatch
-    private let observation: UnsafeMutableBufferPointer<Double>
-    /// The simulator state before the step being taken, as the replay buffer records it.
-    private let qpos: UnsafeMutableBufferPointer<Double>
-    private let qvel: UnsafeMutableBufferPointer<Double>
-    private let nextObservation: UnsafeMutableBufferPointer<Double>
-    private let input: FloatBuffer
-    private let action: FloatBuffer
-    private let noise: FloatBuffer
-    private let actionForEnvironment: UnsafeMutableBufferPointer<Double>
-    private var episodeRunning = false
-    private var lossSums = [Double](repeating: 0, count: 3)
-    private var updatesSinceEvaluation = 0
 
-    public var step: Int { replay.stepsAppended }
+    public var step: Int { sac.step }
     public var configPath: String { folder + "/config.json" }
     public var progressPath: String { folder + "/progress.csv" }
     public var resumePath: String { folder + "/resume.safetensors" }
@@ -114,26 +100,8 @@ public final class SACRun {
         deletedHistory = try Self.requireResumable(folder: folder, startOver: startOver)
         writeMediumReplay = mediumReplayWriter
         environmentID = id
-        self.config = config
-        environment = try id.makeEnvironment(models: models)
+        sac = try OnlineSAC(config: config, environment: try id.makeEnvironment(models: models))
         evaluationEnvironment = try id.makeEnvironment(models: models)
-        let (nq, nv) = id.stateDimensions
-        let observationDimension = environment.observationSpace.dimension, actionDimension = environment.actionSpace.dimension
-        var initializer = SeededGenerator(.initialization, seed: config.seed)
-        agent = try SoftActorCritic(config: config, stateDimension: observationDimension, actionDimension: actionDimension,
-                                    generator: &initializer)
-        generator = SeededGenerator(.training, seed: config.seed)
-        replay = ReplayBuffer(capacity: config.replayCapacity, observationDimension: observationDimension,
-                              actionDimension: actionDimension, qposDimension: nq, qvelDimension: nv)
-        batch = TransitionBatch(rows: config.batchSize, stateDimension: observationDimension, actionDimension: actionDimension)
-        observation = .allocate(capacity: observationDimension)
-        qpos = .allocate(capacity: nq)
-        qvel = .allocate(capacity: nv)
-        nextObservation = .allocate(capacity: observationDimension)
-        input = FloatBuffer(count: observationDimension)
-        action = FloatBuffer(count: actionDimension)
-        noise = FloatBuffer(count: actionDimension)
-        actionForEnvironment = .allocate(capacity: actionDimension)
 
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if FileManager.default.fileExists(atPath: configPath) {
@@ -143,24 +111,10 @@ public final class SACRun {
         if FileManager.default.fileExists(atPath: resumePath) { try restore() }
     }
 
-    deinit {
-        for buffer in [observation, nextObservation, qpos, qvel] { buffer.deallocate() }
-        actionForEnvironment.deallocate()
-    }
-
     /// Trains until the first episode end at or after `config.totalSteps` environment steps (or an
     /// earlier `untilStep`), then saves: stopping between episodes is what makes a resume exact.
     public func train(untilStep: Int? = nil, progress: ((SACProgress) -> Void)? = nil) throws {
-        let end = min(untilStep ?? config.totalSteps, config.totalSteps)
-        var nextSave = (step / config.saveEvery + 1) * config.saveEvery
-        while step < end || episodeRunning {
-            try environmentStep()
-            if replay.count >= config.warmupSteps { try gradientStep() }
-            if step % config.evaluateEvery == 0 { try evaluate() }
-            if !episodeRunning && step >= nextSave {
-                try save()
-                nextSave = (step / config.saveEvery + 1) * config.saveEvery
-            }
+        try sac.train(until: min(untilStep ?? config.totalSteps, config.totalSteps), evaluate: evaluate, save: save) {
             progress?(SACProgress(step: step, totalSteps: config.totalSteps, episodes: episodes,
                                   latest: evaluations.last, mediumStep: mediumStep))
         }
@@ -168,43 +122,6 @@ public final class SACRun {
             try writePolicy(to: expertPolicyPath)
         }
         try save()
-    }
-
-    /// One step of the behaviour: an action sampled from the current policy (the untrained one during
-    /// warm-up, as rlkit), recorded with the state it was taken in.
-    private func environmentStep() throws {
-        if !episodeRunning {
-            environment.reset(seed: generator.next(), observation: observation)
-            episodeRunning = true
-        }
-        environment.simulation.qpos.copy(to: qpos)
-        environment.simulation.qvel.copy(to: qvel)
-        var logProbability: Float = 0
-        for i in 0..<observation.count { input.pointer[i] = Float(observation[i]) }
-        for i in 0..<noise.count { noise.pointer[i] = Float(generator.normal()) }
-        agent.policy.sample(states: input.pointer, rows: 1, noise: noise.pointer, actions: action.pointer,
-                            logProbabilities: &logProbability)
-        for i in 0..<action.count { actionForEnvironment[i] = Double(action.pointer[i]) }
-        let outcome = try environment.step(action: UnsafeBufferPointer(actionForEnvironment), observation: nextObservation)
-        replay.append(ReplayBuffer.Step(
-            qpos: UnsafeBufferPointer(qpos), qvel: UnsafeBufferPointer(qvel), observation: UnsafeBufferPointer(observation),
-            action: UnsafeBufferPointer(start: action.pointer, count: action.count), logProbability: logProbability,
-            reward: outcome.reward, nextObservation: UnsafeBufferPointer(nextObservation),
-            terminal: outcome.terminated, timeout: outcome.truncated && !outcome.terminated))
-        _ = observation.update(fromContentsOf: nextObservation)
-        if outcome.terminated || outcome.truncated {
-            episodeRunning = false
-            episodes += 1
-        }
-    }
-
-    private func gradientStep() throws {
-        replay.sample(into: batch, generator: &generator)
-        let losses = try agent.update(on: batch, generator: &generator)
-        for (index, value) in [losses.temperature, losses.criticLoss, losses.policyLoss].enumerated() {
-            lossSums[index] += Double(value)
-        }
-        updatesSinceEvaluation += 1
     }
 
     /// Mean return over `evaluationEpisodes` episodes with sampled actions, from a stream of its own so
@@ -217,13 +134,11 @@ public final class SACRun {
             total += try episodeReturn(generator: &evaluator)
         }
         let meanReturn = total / Double(config.evaluationEpisodes)
-        let updates = Double(max(updatesSinceEvaluation, 1))
+        let losses = sac.takeLossMeans()
         let evaluation = SACEvaluation(
             step: step, meanReturn: meanReturn, normalizedScore: environmentID.normalizedScore(meanReturn),
-            alpha: lossSums[0] / updates, criticLoss: lossSums[1] / updates, policyLoss: lossSums[2] / updates)
+            alpha: losses.alpha, criticLoss: losses.criticLoss, policyLoss: losses.policyLoss)
         evaluations.append(evaluation)
-        lossSums = [0, 0, 0]
-        updatesSinceEvaluation = 0
         try AtomicFile.write(([SACEvaluation.csvHeader] + evaluations.map(\.csvLine)).joined(separator: "\n") + "\n",
                              to: progressPath)
         if mediumStep == nil && evaluation.normalizedScore >= config.mediumScore {
@@ -235,19 +150,16 @@ public final class SACRun {
 
     private func episodeReturn(generator: inout SeededGenerator) throws -> Double {
         let environment = evaluationEnvironment
-        let observation = [Double](unsafeUninitializedCapacity: self.observation.count) { buffer, count in
+        var observation = [Double](unsafeUninitializedCapacity: environment.observationSpace.dimension) { buffer, count in
             environment.reset(seed: generator.next(), observation: buffer)
             count = buffer.count
         }
-        var state = observation.map(Float.init), total = 0.0
-        var logProbability: Float = 0
+        var total = 0.0
         while true {
-            for i in 0..<noise.count { noise.pointer[i] = Float(generator.normal()) }
-            agent.policy.sample(states: state, rows: 1, noise: noise.pointer, actions: action.pointer, logProbabilities: &logProbability)
-            let result = try environment.step((0..<action.count).map { Double(action.pointer[$0]) })
-            total += result.reward
-            if result.terminated || result.truncated { return total }
-            state = result.observation.map(Float.init)
+            let action = observation.withUnsafeBufferPointer { sac.act(on: $0, generator: &generator) }
+            let outcome = try observation.withUnsafeMutableBufferPointer { try environment.step(action: action, observation: $0) }
+            total += outcome.reward
+            if outcome.terminated || outcome.truncated { return total }
         }
     }
 
@@ -268,56 +180,21 @@ public final class SACRun {
     // MARK: Resume
 
     private func save() throws {
-        var tensors: [NamedTensor] = []
-        var metadata = ["format": "swift-diffusion-ql/sac-resume-v1", "generator": generator.snapshot,
-                        "gradient_steps": String(agent.step), "steps_appended": String(replay.stepsAppended),
-                        "episodes": String(episodes), "updates_since_evaluation": String(updatesSinceEvaluation),
-                        "loss_sums": lossSums.map { String($0.bitPattern, radix: 16) }.joined(separator: ":"),
-                        "evaluations": String(decoding: try JSONEncoder.sorted().encode(evaluations), as: UTF8.self)]
+        var (tensors, metadata) = sac.resumeState()
+        metadata["format"] = "swift-diffusion-ql/sac-resume-v1"
+        metadata["evaluations"] = String(decoding: try JSONEncoder.sorted().encode(evaluations), as: UTF8.self)
         if let mediumStep { metadata["medium_step"] = String(mediumStep) }
-        for (name, parameters) in agent.namedParameters { tensors += parameters.namedTensors(prefix: name + ".") }
-        for (name, optimizer) in agent.namedOptimizers {
-            let state = optimizer.state(named: "optimizer." + name)
-            tensors += state.tensors
-            metadata.merge(state.metadata) { $1 }
-        }
-        for (name, width) in replay.layout {
-            tensors.append(NamedTensor(name: "replay." + name, shape: [replay.count, width], values: replay.columns[name]!))
-        }
         try SafetensorsFile.write(tensors, metadata: metadata, to: resumePath)
     }
 
     private func restore() throws {
         let file = try SafetensorsFile.read(contentsOf: resumePath)
-        func number(_ key: String) throws -> Int {
-            guard let value = file.metadata[key].flatMap({ Int($0) }), value >= 0 else {
-                throw SACRunError.badFile(path: resumePath, reason: "metadata '\(key)' missing or malformed")
-            }
-            return value
-        }
-        guard let generator = file.metadata["generator"].flatMap(SeededGenerator.init(snapshot:)),
-              let evaluations = try? JSONDecoder().decode([SACEvaluation].self, from: Data((file.metadata["evaluations"] ?? "").utf8))
+        guard let evaluations = try? JSONDecoder().decode([SACEvaluation].self, from: Data((file.metadata["evaluations"] ?? "").utf8))
         else {
-            throw SACRunError.badFile(path: resumePath, reason: "metadata 'generator' or 'evaluations' missing or malformed")
+            throw SACRunError.badFile(path: resumePath, reason: "metadata 'evaluations' missing or malformed")
         }
-        for (name, parameters) in agent.namedParameters { try parameters.load(from: file, prefix: name + ".") }
-        for (name, optimizer) in agent.namedOptimizers { try optimizer.restoreState(named: "optimizer." + name, from: file) }
-        let stepsAppended = try number("steps_appended")
-        var columns: [String: [Float]] = [:]
-        for (name, width) in replay.layout {
-            columns[name] = try file.tensor("replay." + name, shape: [min(stepsAppended, replay.capacity), width]).values
-        }
-        try replay.restore(columns: columns, stepsAppended: stepsAppended)
-        agent.step = try number("gradient_steps")
-        episodes = try number("episodes")
-        updatesSinceEvaluation = try number("updates_since_evaluation")
-        let sums = (file.metadata["loss_sums"] ?? "").split(separator: ":").compactMap { UInt64($0, radix: 16) }
-        guard sums.count == lossSums.count else {
-            throw SACRunError.badFile(path: resumePath, reason: "metadata 'loss_sums' missing or malformed")
-        }
-        lossSums = sums.map(Double.init(bitPattern:))
+        try sac.restore(from: file, path: resumePath)
         mediumStep = file.metadata["medium_step"].flatMap { Int($0) }
-        self.generator = generator
         self.evaluations = evaluations
         resumed = true
     }
@@ -334,10 +211,7 @@ public final class SACRun {
 
     /// A run may be given more steps or another save interval, nothing else.
     private func requireCompatible(_ stored: (EnvironmentID, SACConfig)) throws {
-        var comparable = config
-        comparable.totalSteps = stored.1.totalSteps
-        comparable.saveEvery = stored.1.saveEvery
-        let fields = (stored.0 == environmentID ? [] : ["environment"]) + differingFields(stored.1, comparable)
+        let fields = (stored.0 == environmentID ? [] : ["environment"]) + config.fieldsStoppingResume(stored: stored.1)
         if !fields.isEmpty { throw SACRunError.configMismatch(path: folder, fields: fields) }
     }
 

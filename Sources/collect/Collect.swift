@@ -12,7 +12,7 @@ struct Collect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make D4RL-style datasets: train the SAC behaviour agent, then roll its policies out.",
         version: packageVersion,
-        subcommands: [CollectDataset.self, TrainBehaviour.self],
+        subcommands: [CollectDataset.self, TrainBehaviour.self, TrainController.self],
         defaultSubcommand: CollectDataset.self)
 }
 
@@ -144,6 +144,81 @@ struct TrainBehaviour: ParsableCommand {
         line.finish()
         print("stopped at step \(training.step) of \(steps)"
             + (training.mediumStep.map { "; medium policy kept at step \($0)" } ?? "; medium score not reached yet"))
+    }
+}
+
+struct TrainController: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "controller",
+        abstract: "Train the goal-reaching ant controller online with SAC, the walker of the AntMaze datasets.",
+        discussion: """
+            The run lives in checkpoints/ant-controller (or --run). The ant learns to walk to goals drawn \
+            around random starts in an open arena; every evaluation tries 100 goals 8 m away and keeps the \
+            best policy so far as controller_policy.safetensors. Running the same command again resumes \
+            the run; --steps may grow. --evaluate tries the kept policy on other goals instead of training: \
+            tries from --first-try on, which the run's own evaluations (tries 0-99) never saw.
+
+            Example: collect controller --steps 2000000
+                     collect controller --evaluate --tries 100
+            """)
+
+    @Option(name: .customLong("run"), help: "Run folder (default: checkpoints/ant-controller).")
+    var runFolder: String?
+
+    @Option(parsing: .unconditional, help: "Environment steps of the whole run.")
+    var steps = AntControllerConfig.standard.sac.totalSteps
+
+    @Option(parsing: .unconditional, help: "Stop this process after this many steps of the run (it resumes later).")
+    var until: Int?
+
+    @Option(parsing: .unconditional, help: "Seed of the weights, minibatches, noise, resets and evaluation tries.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Delete the run's progress, kept policy and resume state and train it again from the start.")
+    var startOver = false
+
+    @Flag(help: "Evaluate the run's kept policy instead of training.")
+    var evaluate = false
+
+    @Option(parsing: .unconditional, help: "With --evaluate: the number of tries.")
+    var tries = 100
+
+    @Option(parsing: .unconditional, help: "With --evaluate: the index of the first try in the run's evaluation stream.")
+    var firstTry = 1000
+
+    @OptionGroup var models: ModelsOption
+
+    func run() throws {
+        try OptionCheck.atLeast(1, ("--steps", steps), ("--until", until), ("--tries", tries))
+        try OptionCheck.atLeast(0, ("--first-try", firstTry))
+        if evaluate {
+            let folder = runFolder ?? AntControllerRun.defaultFolder
+            let (trials, metadata) = try AntControllerRun.evaluateKeptPolicy(
+                folder: folder, tries: firstTry ..< firstTry + tries, models: try models.locate())
+            print("\(folder)/controller_policy.safetensors (step \(metadata["step"] ?? "?")), tries \(firstTry)-\(firstTry + tries - 1): "
+                + trials.summary)
+            return
+        }
+        var config = AntControllerConfig.standard
+        config.sac.totalSteps = steps
+        config.sac.seed = seed
+        let folder = runFolder ?? AntControllerRun.defaultFolder
+        let training = try AntControllerRun(folder: folder, config: config, models: try models.locate(), startOver: startOver)
+        if startOver { print("starting over: deleted " + (training.deletedHistory.isEmpty ? "nothing" : training.deletedHistory.joined(separator: ", "))) }
+        print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new controller run in \(folder)")
+        let line = ProgressLine(), firstStep = training.step
+        var logged = training.evaluations.count
+        try training.train(untilStep: until) { state in
+            line.update(state.line(stepsThisRun: state.step - firstStep, elapsedSeconds: line.elapsedSeconds))
+            if training.evaluations.count > logged {
+                logged = training.evaluations.count
+                line.finish()
+                print(training.evaluations[logged - 1].logLine)
+            }
+        }
+        line.finish()
+        let best = training.evaluations.map(\.successRate).max()
+        print("stopped at step \(training.step) of \(steps)" + (best.map { String(format: "; best success %.0f%%", 100 * $0) } ?? ""))
     }
 }
 
