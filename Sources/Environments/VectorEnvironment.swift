@@ -84,6 +84,12 @@ public final class VectorEnvironment {
         running[index] = true
     }
 
+    /// Starts an episode of copy `index` at an exact simulator state (see `Environment.setState`).
+    public func setState(copy index: Int, qpos: [Double], qvel: [Double]) throws {
+        try environments[index].setState(qpos: qpos, qvel: qvel, observation: row(index))
+        running[index] = true
+    }
+
     /// Resets copy `index` as a newly made copy: settings and draws kept across its episodes (a
     /// commanded goal, a v0 maze's goal) are forgotten first, so it reuses its memory for an episode
     /// that does not depend on the episodes it ran before.

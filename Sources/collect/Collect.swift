@@ -23,16 +23,19 @@ struct CollectDataset: ParsableCommand {
         discussion: """
             random rolls out uniform actions; medium and expert roll out the SAC policies kept in \
             checkpoints/sac-ENV (sampled actions, whole episodes); medium-expert is medium then expert; \
-            medium-replay is the SAC run's replay buffer up to its medium policy. The same seed writes the \
-            same data.
+            medium-replay is the SAC run's replay buffer up to its medium policy. In a maze, the goal-reaching \
+            controller (checkpoints/ant-controller) is steered along planned paths: umaze from the start to \
+            the goal, play between hand-picked cells, diverse between random cells, in episodes of 1001 steps. \
+            The same seed writes the same data.
 
-            Example: collect --env hopper --level medium --out datasets/hopper_medium-v2.hdf5
+            Examples: collect --env hopper --level medium --out datasets/hopper_medium-v2.hdf5
+                      collect --env antmaze-medium --level play
             """)
 
-    @Option(help: "Environment: \(EnvironmentID.locomotion.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Environment: \((EnvironmentID.locomotion + [.antmazeUmaze, .antmazeMedium, .antmazeLarge]).map(\.rawValue).joined(separator: ", ")).")
     var env: String
 
-    @Option(help: "Dataset level: \(BehaviourDatasets.levels.joined(separator: ", ")).")
+    @Option(help: "Dataset level: \(BehaviourDatasets.levels.joined(separator: ", ")); in a maze \(AntMazeLevel.allCases.map(\.rawValue).joined(separator: ", ")).")
     var level: String
 
     @Option(help: "Output HDF5 file (default: datasets/<D4RL file name>, where train looks).")
@@ -47,27 +50,35 @@ struct CollectDataset: ParsableCommand {
     @Option(help: "SAC run folder holding the behaviour policies (default: checkpoints/sac-ENV).")
     var sacRun: String?
 
+    @Option(help: "Controller run folder holding controller_policy.safetensors, for a maze (default: checkpoints/ant-controller).")
+    var controller: String?
+
     @OptionGroup var models: ModelsOption
     @OptionGroup var threads: ThreadsOption
 
     func checkOptions() throws {
         try OptionCheck.atLeast(1, ("--transitions", transitions))
         try threads.check()
-        guard BehaviourDatasets.levels.contains(level) else {
+        if EnvironmentID(rawValue: env)?.maze != nil {
+            guard AntMazeLevel(rawValue: level) != nil else {
+                throw ValidationError("unknown --level '\(level)' for a maze; the levels are \(AntMazeLevel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        } else if !BehaviourDatasets.levels.contains(level) {
             throw ValidationError("unknown --level '\(level)'; the levels are \(BehaviourDatasets.levels.joined(separator: ", "))")
         }
     }
 
     func run() throws {
         try checkOptions()
+        if let maze = EnvironmentID(rawValue: env)?.maze {
+            try collectMaze(maze, level: AntMazeLevel(rawValue: level)!)
+            return
+        }
         let environment = try environmentID(env)
         var datasets = BehaviourDatasets(environment: environment, models: try models.locate(), runFolder: sacRun)
         datasets.collector.threads = threads.count
         let task = try D4RLTask.named("\(environment.rawValue)-\(level)-v2")
-        let path = out ?? OfflineTrainingSetup.defaultDatasetPath(for: task)
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        try AtomicFile.requireWritable(path)
+        let path = try prepareOutput(for: task)
         let line = ProgressLine()
         let dataset = try datasets.make(level: level, transitions: transitions, seed: seed) { state in
             line.update(state.line(elapsedSeconds: line.elapsedSeconds))
@@ -76,6 +87,32 @@ struct CollectDataset: ParsableCommand {
         try D4RLFile.write(dataset, to: path)
         let summary = DatasetSummary(dataset, task: task)
         print("\(path): \(summary)")
+    }
+
+    private func collectMaze(_ maze: Maze, level: AntMazeLevel) throws {
+        guard let name = level.dataset(in: maze) else {
+            throw AntMazeCollectionError.noSuchDataset(maze: maze.name, level: level.rawValue)
+        }
+        let task = try D4RLTask.named("antmaze-\(name)-v2")
+        let path = try prepareOutput(for: task)
+        let folder = controller ?? RunsFolder.path(ofRun: AntMazeDatasets.defaultControllerFolder)
+        let line = ProgressLine()
+        let dataset = try AntMazeDatasets.make(maze: maze, level: level, transitions: transitions, seed: seed, controllerFolder: folder,
+                                               models: try models.locate(), threads: threads.count) { state in
+            line.update(state.line(elapsedSeconds: line.elapsedSeconds))
+        }
+        line.finish()
+        try D4RLFile.write(dataset, to: path)
+        print("\(path): \(DatasetSummary(dataset, task: task))")
+    }
+
+    /// The output path, its folder made and tried with a file before any work.
+    private func prepareOutput(for task: D4RLTask) throws -> String {
+        let path = out ?? OfflineTrainingSetup.defaultDatasetPath(for: task)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try AtomicFile.requireWritable(path)
+        return path
     }
 }
 
