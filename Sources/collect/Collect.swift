@@ -12,7 +12,7 @@ struct Collect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make D4RL-style datasets: train the SAC behaviour agent, then roll its policies out.",
         version: packageVersion,
-        subcommands: [CollectDataset.self, TrainBehaviour.self, TrainController.self],
+        subcommands: [CollectDataset.self, TrainBehaviour.self, DrawMazeData.self, TrainController.self],
         defaultSubcommand: CollectDataset.self)
 }
 
@@ -95,6 +95,7 @@ struct CollectDataset: ParsableCommand {
         }
         let task = try D4RLTask.named("antmaze-\(name)-v2")
         let path = try prepareOutput(for: task)
+
         let folder = controller ?? RunsFolder.path(ofRun: AntMazeDatasets.defaultControllerFolder)
         let line = ProgressLine()
         let dataset = try AntMazeDatasets.make(maze: maze, level: level, transitions: transitions, seed: seed, controllerFolder: folder,
@@ -267,4 +268,30 @@ func environmentID(_ name: String) throws -> EnvironmentID {
         throw ValidationError("\(reason); it makes the locomotion datasets: \(valid)")
     }
     return id
+}
+
+struct DrawMazeData: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "picture",
+        abstract: "Draw an AntMaze dataset's trajectories over its maze as SVG.",
+        discussion: "Example: collect picture --dataset datasets/antmaze_umaze-v2.hdf5 --out umaze.svg")
+
+    @Option(help: "An AntMaze D4RL file written by collect (its metadata names the maze and the evaluation goal).")
+    var dataset: String
+
+    @Option(help: "The SVG file to write.")
+    var out: String
+
+    func run() throws {
+        try AtomicFile.requireWritable(out)
+        let data = try D4RLFile.read(path: dataset)
+        let (maze, goal) = try AntMazeDatasets.mazeAndGoal(of: data, path: dataset)
+        let task = try D4RLTask.named("antmaze-\(data.metadata["dataset"] ?? maze.name)-v2")
+        let summary = DatasetSummary(data, task: task)
+        let subtitle = "\(summary.rows) rows, \(summary.episodes) episodes, "
+            + String(format: "%.1f%% reach the goal", 100 * (summary.successRate ?? 0))
+        try AtomicFile.write(AntMazePicture.svg(data, maze: maze, title: String(task.name.dropLast(3)), subtitle: subtitle,
+                                                evaluationGoal: goal), to: out)
+        print("wrote \(out)")
+    }
 }

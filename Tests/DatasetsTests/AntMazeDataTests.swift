@@ -55,6 +55,23 @@ import Testing
         #expect(DatasetSummary(data, task: try D4RLTask.named("antmaze-umaze-v0")).successRate != nil)
     }
 
+    /// The picture draws one path per episode over the walls and marks the goal its metadata names.
+    @Test func thePictureShowsEachEpisodeAndTheGoalOfTheMetadata() throws {
+        let data = try make(.umaze, .diverse, rows: 1_500, threads: 2)
+        let (maze, goal) = try AntMazeDatasets.mazeAndGoal(of: data, path: "x.hdf5")
+        let drawn = try AntMazeCollector(maze: .umaze, level: .diverse, models: models).evaluationGoal(seed: 1)
+        #expect(maze == .umaze && goal.distance(to: drawn) == 0)
+        let svg = AntMazePicture.svg(data, maze: maze, title: "t", subtitle: "s", evaluationGoal: goal)
+        #expect(svg.components(separatedBy: "<polyline").count - 1 == 2)
+        #expect(svg.components(separatedBy: "fill=\"#8c8c8c\"").count - 1 == maze.walls.joined().count { $0 })
+        #expect(svg.contains("fill=\"#2ca02c\""))
+        var foreign = data
+        foreign.metadata["environment"] = "hopper"
+        #expect(throws: AntMazeCollectionError.notMazeData(path: "x.hdf5", reason: "metadata/environment names no maze")) {
+            try AntMazeDatasets.mazeAndGoal(of: foreign, path: "x.hdf5")
+        }
+    }
+
     @Test func onlyTheSixD4RLDatasetsAreMade() throws {
         #expect(throws: AntMazeCollectionError.noSuchDataset(maze: "umaze", level: "play")) {
             try AntMazeCollector(maze: .umaze, level: .play, models: models)

@@ -29,9 +29,13 @@ public enum AntMazeLevel: String, CaseIterable, Sendable {
 
 public enum AntMazeCollectionError: Error, Equatable, CustomStringConvertible {
     case noSuchDataset(maze: String, level: String)
+    /// A file whose metadata does not say which maze and goal it was made for.
+    case notMazeData(path: String, reason: String)
 
     public var description: String {
         switch self {
+        case let .notMazeData(path, reason):
+            return "\(path): not AntMaze data of collect: \(reason)"
         case let .noSuchDataset(maze, level):
             let valid = Maze.all.flatMap { maze in
                 AntMazeLevel.allCases.compactMap { level in level.dataset(in: maze).map { _ in "antmaze-\(maze.name) --level \(level.rawValue)" } }
@@ -277,6 +281,18 @@ private struct EpisodeColumns {
 /// (`checkpoints/ant-controller` by default).
 public enum AntMazeDatasets {
     public static let defaultControllerFolder = "ant-controller"
+
+    /// The maze and the evaluation goal a file's metadata names (metadata/environment, evaluation_goal).
+    public static func mazeAndGoal(of dataset: D4RLDataset, path: String) throws -> (Maze, PlanarPosition) {
+        guard let environment = dataset.metadata["environment"], let maze = EnvironmentID(rawValue: environment)?.maze else {
+            throw AntMazeCollectionError.notMazeData(path: path, reason: "metadata/environment names no maze")
+        }
+        let coordinates = (dataset.metadata["evaluation_goal"] ?? "").split(separator: ",").compactMap { Double($0) }
+        guard coordinates.count == 2 else {
+            throw AntMazeCollectionError.notMazeData(path: path, reason: "metadata/evaluation_goal is not 'x,y'")
+        }
+        return (maze, PlanarPosition(x: coordinates[0], y: coordinates[1]))
+    }
 
     /// The dataset of `level` in `maze`: `transitions` rows; the same seed and controller give the same bytes.
     public static func make(maze: Maze, level: AntMazeLevel, transitions: Int, seed: UInt64, controllerFolder: String,
