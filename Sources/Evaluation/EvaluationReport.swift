@@ -112,6 +112,19 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         return lines.joined(separator: "\n")
     }
 
+    /// This report marked as `part` of a sharded evaluation (or as whole, for nil).
+    func part(_ part: PartOfWhole?) -> EvaluationReport {
+        EvaluationReport(task: task, checkpoint: checkpoint, seed: seed, episodes: episodes, part: part)
+    }
+
+    /// The report of this evaluation's episodes and `more` (other episodes of the same evaluation), in
+    /// episode order: what the evaluation of them all together reports.
+    public func adding(_ more: EvaluationReport) -> EvaluationReport {
+        precondition(more.task == task && more.checkpoint == checkpoint && more.seed == seed, "episodes of another evaluation")
+        return EvaluationReport(task: task, checkpoint: checkpoint, seed: seed,
+                                episodes: (episodes + more.episodes).sorted { $0.index < $1.index })
+    }
+
     /// The whole evaluation from its parts (each with the file it came from): the same report, to the
     /// byte, as the evaluation unsharded. Parts that are missing, repeated, of another whole, or that
     /// disagree on the task, checkpoint or seed are refused by name.

@@ -42,7 +42,21 @@ public struct Evaluator {
         _ policy: some BatchPolicy, episodes: Int, seed: UInt64, shard: Shard? = nil,
         progress: (EvaluationProgress) -> Void = { _ in }
     ) throws -> EvaluationReport {
-        try run(policy, episodes: episodes, seed: seed, shard: shard, recordingActions: false, progress: progress).report
+        let part = shard.map { PartOfWhole(shard: $0, items: Array(0..<episodes)) }
+        if let part, part.mine.isEmpty { throw EvaluationError.emptyShard(shard: part.shard, episodes: episodes) }
+        return try run(policy, episodes: episodes, seed: seed, only: part.map { Array($0.mine) }, recordingActions: false,
+                       progress: progress).report.part(part)
+    }
+
+    /// Episodes `range` of an evaluation of `episodes` episodes, each exactly as in the whole: a report
+    /// of those alone, for evaluations that add episodes as they go (successive halving).
+    public func evaluate(
+        _ policy: some BatchPolicy, episodes: Int, seed: UInt64, only range: Range<Int>,
+        progress: (EvaluationProgress) -> Void = { _ in }
+    ) throws -> EvaluationReport {
+        precondition(range.lowerBound >= 0 && range.upperBound <= episodes, "episodes \(range) are not of 0..<\(episodes)")
+        guard !range.isEmpty else { throw EvaluationError.noEpisodes(requested: 0) }
+        return try run(policy, episodes: episodes, seed: seed, only: Array(range), recordingActions: false, progress: progress).report
     }
 
     /// `evaluate`, keeping every action taken, so that the episodes can be replayed exactly (a
@@ -51,17 +65,15 @@ public struct Evaluator {
         _ policy: some BatchPolicy, episodes: Int, seed: UInt64,
         progress: (EvaluationProgress) -> Void = { _ in }
     ) throws -> RecordedEvaluation {
-        try run(policy, episodes: episodes, seed: seed, shard: nil, recordingActions: true, progress: progress)
+        try run(policy, episodes: episodes, seed: seed, only: nil, recordingActions: true, progress: progress)
     }
 
     private func run(
-        _ policy: some BatchPolicy, episodes: Int, seed: UInt64, shard: Shard?, recordingActions: Bool,
+        _ policy: some BatchPolicy, episodes: Int, seed: UInt64, only: [Int]?, recordingActions: Bool,
         progress: (EvaluationProgress) -> Void
     ) throws -> RecordedEvaluation {
         guard episodes > 0 else { throw EvaluationError.noEpisodes(requested: episodes) }
-        let part = shard.map { PartOfWhole(shard: $0, items: Array(0..<episodes)) }
-        let mine = part.map { Array($0.mine) } ?? Array(0..<episodes)
-        guard !mine.isEmpty else { throw EvaluationError.emptyShard(shard: shard!, episodes: episodes) }
+        let mine = only ?? Array(0..<episodes)
         let places = min(mine.count, concurrentEpisodes)
         try policy.begin(episodes: episodes, concurrent: places, seed: seed)
         let vector = try VectorEnvironment(task, count: places, threads: threads, models: models)
@@ -93,8 +105,7 @@ public struct Evaluator {
             progress(schedule.progress(maxSteps: vector.environments[0].maxEpisodeSteps))
         }
 
-        let report = EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: results.compactMap { $0 },
-                                      part: part)
+        let report = EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: results.compactMap { $0 })
         return RecordedEvaluation(report: report, actionDimension: width, actions: actionLog)
     }
 

@@ -44,6 +44,9 @@ struct Rollout: ParsableCommand {
     @Option(help: "Model selection over the run's checkpoints: online (evaluate every one, take the best), offline (the one the L_d log picks), or both.")
     var select: RunSelection.Mode?
 
+    @Option(help: "Episodes of online selection: full (every checkpoint on every episode) or successive-halving (a few episodes each, the better half kept and given more, until one is left with all).")
+    var budget: SelectionBudget = .full
+
     @Option(parsing: .unconditional, help: "Rank of offline selection, 0 = lowest mean L_d (default: the task preset's top_k).")
     var topK: Int?
 
@@ -113,6 +116,10 @@ struct Rollout: ParsableCommand {
         if policy != nil && task == nil { throw ValidationError("--policy needs --task") }
         if select != nil && epoch != nil { throw ValidationError("--select chooses the epoch; leave out --epoch") }
         if select == nil && topK != nil { throw ValidationError("--top-k belongs to --select offline or both") }
+        if budget == .successiveHalving && select != .online {
+            throw ValidationError("--budget successive-halving is a way of online selection; give --select online")
+        }
+        if budget == .successiveHalving && shard != nil { throw ValidationError("--budget successive-halving runs whole; leave out --shard") }
         let outputs = [viewer ? "--viewer" : nil, record.map { _ in "--record" }, frames.map { _ in "--frames" }].compactMap { $0 }
         if outputs.count > 1 { throw ValidationError("choose one of \(outputs.joined(separator: ", "))") }
         if !outputs.isEmpty && shard != nil { throw ValidationError("\(outputs[0]) plays the whole evaluation; leave out --shard") }
@@ -142,6 +149,10 @@ struct Rollout: ParsableCommand {
             return
         }
         let models = try self.models.locate()
+        if budget == .successiveHalving, let ckpt {
+            try selectByHalving(run: ckpt, models: models)
+            return
+        }
         if let select, let ckpt {
             try selectCheckpoint(select, run: ckpt, models: models)
             return
@@ -214,6 +225,23 @@ struct Rollout: ParsableCommand {
         try report(selection)
     }
 
+    private func selectByHalving(run: String, models: ModelDirectory) throws {
+        guard let folder = try CheckpointLocation(run).run else { throw ValidationError("--select needs a run, not the single file \(run)") }
+        let progress = ProgressLine()
+        let selection = try SuccessiveHalving.run(
+            folder, taskOverride: task, episodes: episodes, seed: seed, rule: deterministic ? .argmax : .softmax, models: models,
+            threads: threads.count) { epoch, state in
+            progress.update("epoch \(epoch) · " + state.line(elapsedSeconds: progress.elapsedSeconds))
+        }
+        progress.finish()
+        print(selection.table())
+        if let json {
+            try selection.writeJSON(to: json)
+            print("wrote \(json)")
+        }
+        try requireMinimum(selection.pickReport.meanNormalizedScore)
+    }
+
     private func report(_ selection: RunSelection) throws {
         print(selection.table())
         if let json {
@@ -268,6 +296,12 @@ struct Rollout: ParsableCommand {
 }
 
 extension RunSelection.Mode: ExpressibleByArgument {}
+
+/// How many episodes online selection spends.
+enum SelectionBudget: String, ExpressibleByArgument, CaseIterable {
+    case full
+    case successiveHalving = "successive-halving"
+}
 
 /// `--size WIDTHxHEIGHT`.
 struct FrameSize: ExpressibleByArgument {

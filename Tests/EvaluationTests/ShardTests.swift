@@ -74,3 +74,25 @@ import Testing
         #expect(throws: ShardError.self) { try RunSelection.merge([parts[1]]) }
     }
 }
+
+/// Successive halving: the pick's evaluation is its full evaluation, and the episodes spent are what
+/// the rounds say.
+@Suite struct SuccessiveHalvingTests {
+    @Test func halvingKeepsTheBetterHalfAndEvaluatesThePickInFull() throws {
+        let models = try ModelDirectory.locate()
+        let folder = try tinyRun(task: "hopper-medium-v2", stateDimension: 11, actionDimension: 3, epochs: 3, seed: 8)
+        let halving = try SuccessiveHalving.run(folder, taskOverride: nil, episodes: 4, seed: 2, rule: .softmax, models: models, threads: 2)
+        #expect(halving.rounds.map(\.episodes) == [1, 2, 4])
+        #expect(halving.rounds.map { $0.scores.count } == [3, 2, 1] && halving.rounds.map { $0.kept.count } == [2, 1, 1])
+        #expect(halving.episodesSpent == 3 * 1 + 2 * 1 + 1 * 2 && halving.episodesOfFullEvaluation == 12)
+        for (round, next) in zip(halving.rounds, halving.rounds.dropFirst()) {
+            #expect(next.scores.map(\.epoch) == round.kept)
+            let best = round.scores.map(\.meanNormalizedScore).max()!
+            #expect(round.kept.contains { epoch in round.scores.first { $0.epoch == epoch }!.meanNormalizedScore == best })
+        }
+        let (policy, task) = try CheckpointPolicy.load(try CheckpointLocation(folder.path, epoch: halving.pick), taskOverride: nil, rule: .softmax)
+        let full = try Evaluator(task: task, models: models, threads: 2).evaluate(policy, episodes: 4, seed: 2)
+        if DenseProducts.buildHasLibxsmm { #expect(halving.pickReport == full) }
+        #expect(halving.pickReport.episodes.map(\.index) == [0, 1, 2, 3])
+    }
+}
