@@ -39,6 +39,7 @@ let package = Package(
         .executable(name: "bench", targets: ["bench"]),
         .executable(name: "bandit", targets: ["bandit"]),
         .executable(name: "conformance", targets: ["conformance"]),
+        .executable(name: "policy", targets: ["policy"]),
         .library(name: "SeededRandom", targets: ["SeededRandom"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "MuJoCo", targets: ["MuJoCo"]),
@@ -85,7 +86,7 @@ let package = Package(
             "Persistence", "TerminalProgress",
         ]),
         .target(name: "Evaluation", dependencies: [
-            "DiffusionQL", "NeuralNet", "Environments", "SeededRandom", "Parallel", "Persistence", "TerminalProgress",
+            "DiffusionQL", "Datasets", "NeuralNet", "Environments", "SeededRandom", "Parallel", "Persistence", "TerminalProgress",
         ]),
         .target(name: "Viewer", dependencies: ["Evaluation", "Environments", "MuJoCo", "Persistence", "CGLFW", "CEGL", "CPNG"]),
 
@@ -95,6 +96,10 @@ let package = Package(
         ]),
         .target(name: "CommandLineOptions", dependencies: [
             "Environments", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "policy", dependencies: [
+            "Evaluation", "Datasets", "DiffusionQL", "Persistence", "CommandLineOptions",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rollout", dependencies: [
             "Viewer", "Evaluation", "Environments", "CommandLineOptions", "TerminalProgress", "Persistence",

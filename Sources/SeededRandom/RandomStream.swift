@@ -12,6 +12,8 @@ public enum RandomStream: UInt64, CaseIterable, Sendable {
     /// The goal-reaching ant controller's evaluation tries, one stream per try (indexed by the try, the
     /// same tries at every evaluation), so that evaluating changes nothing in training.
     case controllerEvaluation = 4
+    /// Actions sampled from a checkpoint's actor to look at its distribution, one stream per state.
+    case policySamples = 5
     /// The bandit's data.
     case banditData = 10
     /// Actions sampled from a trained bandit policy.
