@@ -113,6 +113,25 @@ public final class ActionSelector {
         }
     }
 
+    /// For each of the last call's `rows` states, the lowest and the highest of its candidates in every
+    /// action dimension: row r's minima at `minimum + r * actionDimension`, its maxima likewise. What
+    /// the rule chose from, for viewers.
+    public func candidateSpread(rows: Int, minimum: UnsafeMutablePointer<Float>, maximum: UnsafeMutablePointer<Float>) {
+        let width = actor.actionDimension
+        for row in 0..<rows {
+            for k in 0..<width {
+                var low = Float.infinity, high = -Float.infinity
+                for candidate in 0..<candidates {
+                    let value = candidateActions.pointer[(row * candidates + candidate) * width + k]
+                    low = min(low, value)
+                    high = max(high, value)
+                }
+                minimum[row * width + k] = low
+                maximum[row * width + k] = high
+            }
+        }
+    }
+
     /// Samples candidate rows first..<first + count of a batch of `total` with `lane`, and scores them.
     private func scoreCandidates(lane: Lane, first: Int, count: Int, total: Int) {
         guard count > 0 else { return }

@@ -8,7 +8,7 @@ import SeededRandom
 /// candidates from the actor scored by the target critic, one drawn from softmax(q_min) (or the best,
 /// with `.argmax`). All running episodes' candidates go through the networks as one batch, whose
 /// parts the evaluation's threads share.
-public final class CheckpointPolicy: BatchPolicy {
+public final class CheckpointPolicy: CandidateSpreading {
     public let name: String
     public let checkpoint: CheckpointFile
     public let candidates: Int
@@ -22,6 +22,8 @@ public final class CheckpointPolicy: BatchPolicy {
     private var rowGenerators: [SeededGenerator] = []
     private var states: FloatBuffer
     private var actions: FloatBuffer
+    /// Rows of the last `act`.
+    private var lastRows = 0
 
     /// Builds the networks once for a single state, so that a checkpoint they cannot be built from is
     /// refused here, before any evaluation starts; `begin` sizes them for the evaluation's episodes.
@@ -50,6 +52,7 @@ public final class CheckpointPolicy: BatchPolicy {
     public func act(observations: UnsafeBufferPointer<Double>, episodes: UnsafeBufferPointer<Int>,
                     actions output: UnsafeMutableBufferPointer<Double>, on pool: WorkerPool) {
         let rows = episodes.count
+        lastRows = rows
         for i in 0..<observations.count { states.pointer[i] = Float(observations[i]) }
         for (row, episode) in episodes.enumerated() { rowGenerators[row] = generators[episode] }
         rowGenerators.withUnsafeMutableBufferPointer { rowGenerators in
@@ -62,6 +65,18 @@ public final class CheckpointPolicy: BatchPolicy {
 }
 
 extension CheckpointPolicy {
+    public func candidateSpread(into spread: UnsafeMutableBufferPointer<Double>) {
+        let width = selector.actor.actionDimension
+        let minimum = FloatBuffer(count: lastRows * width), maximum = FloatBuffer(count: lastRows * width)
+        selector.candidateSpread(rows: lastRows, minimum: minimum.pointer, maximum: maximum.pointer)
+        for row in 0..<lastRows {
+            for k in 0..<width {
+                spread[row * 2 * width + k] = Double(minimum.pointer[row * width + k])
+                spread[row * 2 * width + width + k] = Double(maximum.pointer[row * width + k])
+            }
+        }
+    }
+
     /// The checkpoint at `location` with the task it is evaluated on: the run's own task, or
     /// `taskOverride` when it drives the same robot (another dataset of the environment, another maze).
     /// Every network of the file is checked first, including those acting does not use.

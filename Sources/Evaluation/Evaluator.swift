@@ -86,6 +86,9 @@ public struct Evaluator {
         let width = vector.actionDimension
         var actions = [Double](repeating: 0, count: places * width)
         var actionLog = [[Double]](repeating: [], count: recordingActions ? episodes : 0)
+        let spreading = recordingActions ? policy as? any CandidateSpreading : nil
+        var spreadLog = [[Double]](repeating: [], count: spreading == nil ? 0 : episodes)
+        var spread = [Double](repeating: 0, count: spreading == nil ? 0 : places * 2 * width)
 
         while vector.anyRunning {
             batch.gatherRunning(from: vector, episodeAt: schedule.episodeAt)
@@ -93,6 +96,12 @@ public struct Evaluator {
             if recordingActions {
                 for place in batch.runningPlaces {
                     actionLog[schedule.episodeAt[place]] += actions[place * width ..< (place + 1) * width]
+                }
+            }
+            if let spreading {
+                spread.withUnsafeMutableBufferPointer { spreading.candidateSpread(into: $0) }
+                for (row, place) in batch.runningPlaces.enumerated() {
+                    spreadLog[schedule.episodeAt[place]] += spread[row * 2 * width ..< (row + 1) * 2 * width]
                 }
             }
             try vector.step(actions: actions)
@@ -106,7 +115,8 @@ public struct Evaluator {
         }
 
         let report = EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: results.compactMap { $0 })
-        return RecordedEvaluation(report: report, actionDimension: width, actions: actionLog)
+        return RecordedEvaluation(report: report, actionDimension: width, actions: actionLog,
+                                  candidateSpreads: spreading == nil ? nil : spreadLog)
     }
 
     /// The finished episode at `place`, as the report gives it.
@@ -177,6 +187,16 @@ public struct RecordedEvaluation: Sendable {
     public let report: EvaluationReport
     public let actionDimension: Int
     public let actions: [[Double]]
+    /// For a policy that chooses among candidates, per episode and step the lowest then the highest
+    /// candidate of every action dimension (2 × actionDimension values a step); nil for the others.
+    public let candidateSpreads: [[Double]]?
+
+    public init(report: EvaluationReport, actionDimension: Int, actions: [[Double]], candidateSpreads: [[Double]]? = nil) {
+        self.report = report
+        self.actionDimension = actionDimension
+        self.actions = actions
+        self.candidateSpreads = candidateSpreads
+    }
 }
 
 /// Where an evaluation stands, for progress displays.

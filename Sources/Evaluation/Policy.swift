@@ -21,6 +21,13 @@ public protocol BatchPolicy: AnyObject {
              actions: UnsafeMutableBufferPointer<Double>, on pool: WorkerPool)
 }
 
+/// A policy that chooses each action among candidates and can tell, after `act`, how far they spread.
+public protocol CandidateSpreading: BatchPolicy {
+    /// For each row of the last `act`, the lowest then the highest candidate of every action dimension:
+    /// row k's `2 × width` values at `spread[k * 2 * width ...]`.
+    func candidateSpread(into spread: UnsafeMutableBufferPointer<Double>)
+}
+
 /// Uniformly random actions over the action space: the policy behind D4RL's REF_MIN.
 public final class RandomPolicy: BatchPolicy {
     public let name = "random"

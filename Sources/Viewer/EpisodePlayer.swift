@@ -60,6 +60,14 @@ public final class EpisodePlayer {
     /// Normalized score of this episode's return so far.
     public var normalizedReturn: Double { task.normalizedScore(episodeReturn) }
 
+    /// The spread of the candidates the last action was chosen from: per action dimension the lowest
+    /// and the highest; nil before the first step or for a policy without candidates.
+    public var candidateSpread: (minimum: ArraySlice<Double>, maximum: ArraySlice<Double>)? {
+        guard step > 0, let spreads = evaluation.candidateSpreads else { return nil }
+        let width = action.count, first = (step - 1) * 2 * width
+        return (spreads[episode][first ..< first + width], spreads[episode][first + width ..< first + 2 * width])
+    }
+
     /// Takes one step of the current episode; after an episode's last step, starts the next one
     /// instead. Does nothing once all episodes are done.
     public func advance() throws {

@@ -27,6 +27,8 @@ struct OverlayStatus {
     var showsHelp = false
     /// The physics could not keep up with the requested speed.
     var isBehind = false
+    /// Whether the action bars show the spread of the candidates each action was chosen from.
+    var showsCandidates = false
 }
 
 /// Draws one frame: the scene from the renderer's camera, the episode's numbers in the top-left
@@ -51,8 +53,8 @@ struct FramePainter {
     }
 
     static let helpText = (
-        "Space\nRight\nBackspace\n- / =\n[ / ]\nLeft drag\nRight drag\nScroll\nF1\nEsc, Q",
-        "pause / play\none step (paused)\nrestart the episode\nslower / faster\ncamera\nrotate\npan\nzoom\nhelp\nquit"
+        "Space\nRight\nBackspace\n- / =\n[ / ]\nC\nLeft drag\nRight drag\nScroll\nF1\nEsc, Q",
+        "pause / play\none step (paused)\nrestart the episode\nslower / faster\ncamera\ncandidates' spread\nrotate\npan\nzoom\nhelp\nquit"
     )
 
     func paint(_ viewport: PixelRect, status: OverlayStatus) {
@@ -67,7 +69,7 @@ struct FramePainter {
         if let banner = status.banner {
             renderer.overlay(banner, corner: .topRight, viewport: viewport)
         }
-        paintActionBars(viewport)
+        paintActionBars(viewport, candidates: status.showsCandidates ? player.candidateSpread : nil)
     }
 
     private var infoLabels: String {
@@ -124,8 +126,9 @@ struct FramePainter {
     }
 
     /// One row per actuator from the bottom: its name, then a bar from the middle of the action
-    /// range towards the action, a full half when the action sits at its limit.
-    private func paintActionBars(_ viewport: PixelRect) {
+    /// range towards the action, a full half when the action sits at its limit; with `candidates`, a
+    /// band over the bar from the lowest to the highest candidate and a tick at the chosen action.
+    private func paintActionBars(_ viewport: PixelRect, candidates: (minimum: ArraySlice<Double>, maximum: ArraySlice<Double>)?) {
         let rowHeight = renderer.lineHeight + 6
         let labelWidth = renderer.lineHeight * 6, barWidth = renderer.lineHeight * 10, margin = renderer.lineHeight / 2
         for (index, name) in actuatorNames.enumerated() {
@@ -143,14 +146,25 @@ struct FramePainter {
                           height: rowHeight - 4),
                 saturated ? Color(0.9, 0.15, 0.1) : Color(0.2, 0.75, 0.3))
             renderer.rectangle(PixelRect(left: bar.left + half, bottom: bottom, width: 1, height: rowHeight), Color(1, 1, 1))
+            guard let candidates else { continue }
+            let low = normalized(candidates.minimum[candidates.minimum.startIndex + index], index)
+            let high = normalized(candidates.maximum[candidates.maximum.startIndex + index], index)
+            let from = bar.left + Int((Double(half) * (1 + low)).rounded()), to = bar.left + Int((Double(half) * (1 + high)).rounded())
+            renderer.rectangle(PixelRect(left: from, bottom: bottom + rowHeight / 3, width: max(to - from, 1), height: rowHeight / 3),
+                               Color(0.3, 0.6, 1), alpha: 0.85)
+            renderer.rectangle(PixelRect(left: bar.left + Int((Double(half) * (1 + fraction)).rounded()) - 1, bottom: bottom,
+                                         width: 3, height: rowHeight), Color(1, 0.85, 0.2))
         }
     }
 
     /// The last action of actuator `index` mapped from its range onto -1...1.
-    private func normalizedAction(_ index: Int) -> Double {
+    private func normalizedAction(_ index: Int) -> Double { normalized(player.action[index], index) }
+
+    /// An action of actuator `index` mapped from its range onto -1...1.
+    private func normalized(_ value: Double, _ index: Int) -> Double {
         let low = actionLow[index], high = actionHigh[index]
         guard low.isFinite, high.isFinite, high > low else { return 0 }
-        return min(max((2 * player.action[index] - low - high) / (high - low), -1), 1)
+        return min(max((2 * value - low - high) / (high - low), -1), 1)
     }
 }
 

@@ -5,7 +5,7 @@ import MuJoCo
 
 /// What a key asks the viewer to do; the keys are those of MuJoCo's simulate.
 public enum ViewerCommand: Sendable, Equatable {
-    case togglePause, stepOnce, restartEpisode, slower, faster, previousCamera, nextCamera, toggleHelp, quit
+    case togglePause, stepOnce, restartEpisode, slower, faster, previousCamera, nextCamera, toggleCandidates, toggleHelp, quit
 
     /// The command of a GLFW key code, or nil for a key the viewer ignores.
     public init?(glfwKey key: Int32) {
@@ -17,6 +17,7 @@ public enum ViewerCommand: Sendable, Equatable {
         case GLFW_KEY_EQUAL: self = .faster
         case GLFW_KEY_LEFT_BRACKET: self = .previousCamera
         case GLFW_KEY_RIGHT_BRACKET: self = .nextCamera
+        case GLFW_KEY_C: self = .toggleCandidates
         case GLFW_KEY_F1: self = .toggleHelp
         case GLFW_KEY_ESCAPE, GLFW_KEY_Q: self = .quit
         default: return nil
@@ -40,6 +41,8 @@ public final class LiveViewer {
     public private(set) var speed = 1.0
     public private(set) var framesDrawn = 0
     public private(set) var showsHelp = false
+    /// Whether the action bars show the spread of the candidates each action was chosen from (key C).
+    public var showsCandidates = false
     public private(set) var quitRequested = false
     /// Index into `cameras`.
     public private(set) var cameraIndex = 0
@@ -131,6 +134,7 @@ public final class LiveViewer {
         case .faster: speed = min(speed * 2, 32)
         case .previousCamera: selectCamera((cameraIndex + cameras.count - 1) % cameras.count)
         case .nextCamera: selectCamera((cameraIndex + 1) % cameras.count)
+        case .toggleCandidates: showsCandidates.toggle()
         case .toggleHelp: showsHelp.toggle()
         case .quit: quitRequested = true
         }
@@ -169,7 +173,7 @@ public final class LiveViewer {
         let (width, height) = window.framebufferSize
         painter.paint(PixelRect(left: 0, bottom: 0, width: width, height: height), status: OverlayStatus(
             speed: speed, isPaused: isPaused, cameraName: cameras[cameraIndex].name,
-            banner: banner.text(now: wallSeconds), showsHelp: showsHelp, isBehind: isBehind))
+            banner: banner.text(now: wallSeconds), showsHelp: showsHelp, isBehind: isBehind, showsCandidates: showsCandidates))
     }
 
     // MARK: Input

@@ -16,12 +16,15 @@ public struct RecordingSettings: Sendable, Equatable {
     public var framesPerSecond: Int
     /// Stop after this many frames even when episodes remain.
     public var maxFrames: Int?
+    /// Whether the action bars show the spread of the candidates each action was chosen from.
+    public var showsCandidates: Bool
 
-    public init(width: Int = 640, height: Int = 480, framesPerSecond: Int = 30, maxFrames: Int? = nil) {
+    public init(width: Int = 640, height: Int = 480, framesPerSecond: Int = 30, maxFrames: Int? = nil, showsCandidates: Bool = false) {
         self.width = width
         self.height = height
         self.framesPerSecond = framesPerSecond
         self.maxFrames = maxFrames
+        self.showsCandidates = showsCandidates
     }
 
     /// Throws unless the settings can record into `output`: sizes, rates, the video container and
@@ -122,7 +125,8 @@ public final class Recorder {
         var banner = EndingBanner()
         var frames = 0, simulatedTime = 0.0
         while true {
-            painter.paint(viewport, status: OverlayStatus(cameraName: "tracking torso", banner: banner.text(now: simulatedTime)))
+            painter.paint(viewport, status: OverlayStatus(cameraName: "tracking torso", banner: banner.text(now: simulatedTime),
+                                                          showsCandidates: settings.showsCandidates))
             image.read(from: renderer, viewport: viewport)
             try emit(image)
             frames += 1

@@ -89,6 +89,9 @@ struct Rollout: ParsableCommand {
     @Option(parsing: .unconditional, help: "Close the viewer, or end the recording, after this many frames.")
     var maxFrames: Int?
 
+    @Flag(help: "Show, over each actuator's bar, the spread of the 50 candidates the action was chosen from (the viewer toggles it with C).")
+    var candidates = false
+
     enum PolicyKind: String, ExpressibleByArgument, CaseIterable {
         case random
     }
@@ -125,6 +128,7 @@ struct Rollout: ParsableCommand {
         if !outputs.isEmpty && shard != nil { throw ValidationError("\(outputs[0]) plays the whole evaluation; leave out --shard") }
         if !outputs.isEmpty && select != nil { throw ValidationError("\(outputs[0]) plays one checkpoint; leave out --select") }
         if maxFrames != nil && outputs.isEmpty { throw ValidationError("--max-frames belongs to --viewer, --record or --frames") }
+        if candidates && (outputs.isEmpty || ckpt == nil) { throw ValidationError("--candidates shows a checkpoint's candidates in --viewer, --record or --frames") }
         try checkOutputs()
     }
 
@@ -139,7 +143,7 @@ struct Rollout: ParsableCommand {
     }
 
     private var recordingSettings: RecordingSettings {
-        RecordingSettings(width: size.width, height: size.height, framesPerSecond: fps, maxFrames: maxFrames)
+        RecordingSettings(width: size.width, height: size.height, framesPerSecond: fps, maxFrames: maxFrames, showsCandidates: candidates)
     }
 
     func run() throws {
@@ -197,7 +201,9 @@ struct Rollout: ParsableCommand {
         let evaluation = try withProgress { try evaluator.record(policy, episodes: episodes, seed: seed, progress: $0) }
         let player = try EpisodePlayer(task: task, models: models, evaluation: evaluation)
         if viewer {
-            try LiveViewer(player: player).run(maxFrames: maxFrames)
+            let viewer = try LiveViewer(player: player)
+            viewer.showsCandidates = candidates
+            try viewer.run(maxFrames: maxFrames)
         } else {
             let recorder = try Recorder(player: player, settings: recordingSettings)
             let progress = ProgressLine()

@@ -65,6 +65,25 @@ import Testing
         #expect(greedy.episodes.map(\.return) != three.episodes.map(\.return))
     }
 
+    /// Recording a checkpoint keeps, per step, the spread of the 50 candidates; each chosen action lies
+    /// within it. Random actions have no candidates.
+    @Test func aRecordedEvaluationKeepsTheCandidatesSpread() throws {
+        let (policy, task) = try CheckpointPolicy.load(try CheckpointLocation(folder.path), taskOverride: nil, rule: .softmax)
+        let recorded = try Evaluator(task: task, models: models, threads: 2).record(policy, episodes: 2, seed: 1)
+        let spreads = try #require(recorded.candidateSpreads)
+        for (actions, spread) in zip(recorded.actions, spreads) {
+            #expect(spread.count == 2 * actions.count)
+            for step in 0..<(actions.count / 3) {
+                for k in 0..<3 {
+                    let low = spread[step * 6 + k], high = spread[step * 6 + 3 + k], chosen = actions[step * 3 + k]
+                    #expect(low <= chosen && chosen <= high && low < high)
+                }
+            }
+        }
+        let random = RandomPolicy(actionSpace: try task.makeEnvironment(models: models).actionSpace)
+        #expect(try Evaluator(task: task, models: models, threads: 1).record(random, episodes: 1, seed: 1).candidateSpreads == nil)
+    }
+
     /// walker2d and halfcheetah share their dimensions (17 and 6), not their robot.
     @Test func aTaskOfAnotherRobotIsRefusedEvenWithTheSameDimensions() throws {
         let walker = try tinyRun(task: "walker2d-medium-v2", stateDimension: 17, actionDimension: 6, epochs: 1, seed: 3)

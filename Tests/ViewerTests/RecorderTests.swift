@@ -47,6 +47,35 @@ struct RecorderTests {
         _ = try SceneRenderer(model: model, graphicsContext: try HeadlessGLContext(), offscreen: (64, 64))
     }
 
+    /// The spread of the candidates (blue) over each actuator's bar and a tick (yellow) at the chosen
+    /// action: drawn where asked for, and only there.
+    @Test("frames can show the spread of the candidates over the action bars")
+    func candidateBands() throws {
+        let played = try randomHopperPlayer(episodes: 1)
+        let spreads = played.evaluation.actions.map { actions in
+            (0 ..< actions.count / 3).flatMap { _ in [-0.8, -0.8, -0.8, 0.8, 0.8, 0.8] }
+        }
+        let evaluation = RecordedEvaluation(report: played.evaluation.report, actionDimension: 3, actions: played.evaluation.actions,
+                                            candidateSpreads: spreads)
+        func frame(_ shown: Bool, _ name: String) throws -> DecodedPNG {
+            let player = try EpisodePlayer(task: played.task, models: try ModelDirectory.locate(), evaluation: evaluation)
+            let folder = self.folder + "/" + name
+            try Recorder(player: player, settings: RecordingSettings(width: 320, height: 240, maxFrames: 3, showsCandidates: shown))
+                .record(to: .frames(folder: folder))
+            return try decodePNG(folder + "/frame_000002.png")
+        }
+        func bandPixels(_ image: DecodedPNG) -> Int {
+            (image.height * 2 / 3 ..< image.height).reduce(0) { sum, y in
+                sum + (0 ..< image.width / 2).count { x in
+                    let pixel = image.pixel(x: x, y: y)
+                    return pixel.blue > 200 && pixel.red < 120 && pixel.green > 120
+                }
+            }
+        }
+        #expect(bandPixels(try frame(true, "shown")) > 100)
+        #expect(bandPixels(try frame(false, "hidden")) == 0)
+    }
+
     @Test("PNG frames show the robot and a whole recording ends with its episodes")
     func pngFrames() throws {
         let player = try randomHopperPlayer(episodes: 1)
