@@ -63,6 +63,8 @@ def read_safetensors(path):
     if not isinstance(header, dict):
         raise ExportError(f"{path}: not a safetensors file (the header is not an object)")
     metadata, body, tensors = header.pop("__metadata__", {}), data[8 + length:], {}
+    if not isinstance(metadata, dict) or not all(isinstance(value, str) for value in metadata.values()):
+        raise ExportError(f"{path}: not a safetensors file (its __metadata__ is not a map of strings)")
     for name, entry in header.items():
         try:
             dtype, shape, (begin, end) = entry["dtype"], list(entry["shape"]), entry["data_offsets"]
