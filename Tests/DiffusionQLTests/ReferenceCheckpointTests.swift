@@ -45,7 +45,7 @@ import Testing
         try #require(made.status == 0, "\(made.output)")
         let out = folder + "/epoch_0007.safetensors"
         let converted = try Self.python(["\(tools)/convert_reference_checkpoint.py", "--actor", folder + "/actor_7.pth",
-                                    "--critic", folder + "/critic_7.pth", "--task", "toy", "--epoch", "7", "--out", out])
+                                         "--critic", folder + "/critic_7.pth", "--task", "toy", "--epoch", "7", "--out", out])
         try #require(converted.status == 0, "\(converted.output)")
 
         let checkpoint = try CheckpointFile.read(contentsOf: out)
@@ -59,7 +59,7 @@ import Testing
         #expect(target.parameters.values.array == trainer.critic.parameters.values.array)
 
         let broken = try Self.python(["\(tools)/convert_reference_checkpoint.py", "--actor", folder + "/spec.json",
-                                 "--critic", folder + "/critic_7.pth", "--task", "toy", "--epoch", "7", "--out", out + "2"])
+                                      "--critic", folder + "/critic_7.pth", "--task", "toy", "--epoch", "7", "--out", out + "2"])
         #expect(broken.status == 1 && broken.output.contains("spec.json: not a PyTorch zip checkpoint"))
     }
 
