@@ -39,7 +39,9 @@ def require_torch(install):
         return importlib.import_module("torch")
 
 
-def reference_modules(torch):
+def reference_modules(torch, state_dim=STATE, action_dim=ACTION, width=WIDTH, steps=STEPS):
+    """The reference's Diffusion (with its MLP and every buffer it registers, VP schedule) and Critic
+    classes at these dimensions; their state_dicts have the reference's names, order and shapes."""
     nn, F = torch.nn, torch.nn.functional
 
     class SinusoidalPosEmb(nn.Module):
@@ -59,9 +61,9 @@ def reference_modules(torch):
             super().__init__()
             self.time_mlp = nn.Sequential(SinusoidalPosEmb(t_dim), nn.Linear(t_dim, t_dim * 2), nn.Mish(),
                                           nn.Linear(t_dim * 2, t_dim))
-            self.mid_layer = nn.Sequential(nn.Linear(STATE + ACTION + t_dim, WIDTH), nn.Mish(), nn.Linear(WIDTH, WIDTH),
-                                           nn.Mish(), nn.Linear(WIDTH, WIDTH), nn.Mish())
-            self.final_layer = nn.Linear(WIDTH, ACTION)
+            self.mid_layer = nn.Sequential(nn.Linear(state_dim + action_dim + t_dim, width), nn.Mish(), nn.Linear(width, width),
+                                           nn.Mish(), nn.Linear(width, width), nn.Mish())
+            self.final_layer = nn.Linear(width, action_dim)
 
         def forward(self, x, time, state):
             return self.final_layer(self.mid_layer(torch.cat([x, self.time_mlp(time), state], dim=1)))
@@ -76,15 +78,20 @@ def reference_modules(torch):
         def __init__(self):
             super().__init__()
             self.model = MLP()
-            betas = vp_beta_schedule(STEPS)
+            betas = vp_beta_schedule(steps)
             alphas = 1.0 - betas
             cumprod = torch.cumprod(alphas, dim=0)
             previous = torch.cat([torch.ones(1), cumprod[:-1]])
+            self.register_buffer("betas", betas)
+            self.register_buffer("alphas_cumprod", cumprod)
+            self.register_buffer("alphas_cumprod_prev", previous)
             self.register_buffer("sqrt_alphas_cumprod", torch.sqrt(cumprod))
             self.register_buffer("sqrt_one_minus_alphas_cumprod", torch.sqrt(1.0 - cumprod))
+            self.register_buffer("log_one_minus_alphas_cumprod", torch.log(1.0 - cumprod))
             self.register_buffer("sqrt_recip_alphas_cumprod", torch.sqrt(1.0 / cumprod))
             self.register_buffer("sqrt_recipm1_alphas_cumprod", torch.sqrt(1.0 / cumprod - 1))
             variance = betas * (1.0 - previous) / (1.0 - cumprod)
+            self.register_buffer("posterior_variance", variance)
             self.register_buffer("posterior_log_variance_clipped", torch.log(torch.clamp(variance, min=1e-20)))
             self.register_buffer("posterior_mean_coef1", betas * torch.sqrt(previous) / (1.0 - cumprod))
             self.register_buffer("posterior_mean_coef2", (1.0 - previous) * torch.sqrt(alphas) / (1.0 - cumprod))
@@ -104,13 +111,13 @@ def reference_modules(torch):
             return mean + nonzero * (0.5 * log_variance).exp() * torch.randn_like(x)
 
         def sample(self, state):
-            x = torch.randn(state.shape[0], ACTION)
-            for i in reversed(range(STEPS)):
+            x = torch.randn(state.shape[0], action_dim)
+            for i in reversed(range(steps)):
                 x = self.p_sample(x, torch.full((state.shape[0],), i, dtype=torch.long), state)
             return x.clamp_(-1.0, 1.0)
 
         def loss(self, x_start, state):
-            t = torch.randint(0, STEPS, (x_start.shape[0],)).long()
+            t = torch.randint(0, steps, (x_start.shape[0],)).long()
             noise = torch.randn_like(x_start)
             x_noisy = (self.extract(self.sqrt_alphas_cumprod, t, x_start.shape) * x_start
                        + self.extract(self.sqrt_one_minus_alphas_cumprod, t, x_start.shape) * noise)
@@ -124,8 +131,8 @@ def reference_modules(torch):
             super().__init__()
 
             def q():
-                return nn.Sequential(nn.Linear(STATE + ACTION, WIDTH), nn.Mish(), nn.Linear(WIDTH, WIDTH), nn.Mish(),
-                                     nn.Linear(WIDTH, WIDTH), nn.Mish(), nn.Linear(WIDTH, 1))
+                return nn.Sequential(nn.Linear(state_dim + action_dim, width), nn.Mish(), nn.Linear(width, width), nn.Mish(),
+                                     nn.Linear(width, width), nn.Mish(), nn.Linear(width, 1))
             self.q1_model, self.q2_model = q(), q()
 
         def forward(self, state, action):

@@ -63,6 +63,36 @@ class StateDictUnpickler(pickle.Unpickler):
         return (storage_type, key)
 
 
+def contiguous_stride(shape):
+    """The stride of a row-major tensor of this shape, as torch stores a contiguous one."""
+    stride, step = [], 1
+    for dimension in reversed(shape):
+        stride.insert(0, step)
+        step *= dimension
+    return tuple(stride)
+
+
+def write_atomically(path, write):
+    """Calls write(file) on a temporary file beside `path`, then renames it into place, so that an
+    interrupted run leaves the old file or none, never a partial one."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".partial-")
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        # mkstemp makes the file private (0600); give it the mode an ordinary open would.
+        os.chmod(temporary, 0o666 & ~umask)
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
 def read_state_dict(path):
     try:
         archive = zipfile.ZipFile(path)
@@ -90,11 +120,7 @@ def read_state_dict(path):
             count = 1
             for dimension in tensor.size:
                 count *= dimension
-            expected_stride, step = [], 1
-            for dimension in reversed(tensor.size):
-                expected_stride.insert(0, step)
-                step *= dimension
-            if count > 1 and tuple(expected_stride) != tensor.stride:
+            if count > 1 and contiguous_stride(tensor.size) != tensor.stride:
                 raise ConversionError(f"{path}: tensor '{name}' is not contiguous (stride {tensor.stride})")
             start = tensor.offset * width
             if start + count * width > len(raw):
@@ -114,20 +140,12 @@ def write_safetensors(tensors, metadata, path):
         offset += len(data)
     encoded = json.dumps(header, separators=(",", ":")).encode()
     encoded += b" " * (-len(encoded) % 8)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".convert-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(struct.pack("<Q", len(encoded)) + encoded)
-            for chunk in chunks:
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+
+    def write(out):
+        out.write(struct.pack("<Q", len(encoded)) + encoded)
+        for chunk in chunks:
+            out.write(chunk)
+    write_atomically(path, write)
 
 
 def main(argv=None):

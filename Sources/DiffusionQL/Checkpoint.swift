@@ -101,16 +101,18 @@ public struct CheckpointFile: Sendable {
                               standIns: [.emaActor: .actor, .criticTarget: .critic], file: file)
     }
 
-    /// Writes the trainer's four networks (and the actor's schedule buffers, as the reference's
-    /// state_dict has them) atomically.
+    /// Writes the trainer's four networks atomically, each policy with the schedule buffers the
+    /// reference's state_dict has, so that every prefix loads strictly into the reference's module.
     static func write(_ trainer: Trainer, epoch: Int, extraTensors: [NamedTensor] = [], extraMetadata: [String: String] = [:],
                       to path: String) throws {
         var tensors = extraTensors
+        let buffers = trainer.actor.schedule.namedBuffers  // the EMA actor's too: one configuration, one schedule
         for (network, parameters) in trainer.networks {
             tensors += parameters.namedTensors(prefix: network.prefix)
-        }
-        for (name, values) in trainer.actor.schedule.namedBuffers {
-            tensors.append(NamedTensor(name: CheckpointNetwork.actor.prefix + name, shape: [values.count], values: values.map(Float.init)))
+            guard network.isPolicy else { continue }
+            for (name, values) in buffers {
+                tensors.append(NamedTensor(name: network.prefix + name, shape: [values.count], values: values.map(Float.init)))
+            }
         }
         var metadata = extraMetadata
         metadata["format"] = format
@@ -124,7 +126,7 @@ public struct CheckpointFile: Sendable {
     public func load(_ network: CheckpointNetwork, into parameters: Parameters) throws {
         let stored = standIns[network] ?? network
         try parameters.load(from: file, prefix: stored.prefix)
-        if stored == .actor { try checkScheduleBuffers() }
+        if stored.isPolicy { try checkScheduleBuffers(of: stored) }
     }
 
     /// A policy holding the stored actor or EMA actor, sized for batches of `capacity` rows.
@@ -156,7 +158,7 @@ public struct CheckpointFile: Sendable {
     }
 
     /// Loads every network the file holds: every tensor under every prefix, with its name, shape, type
-    /// and finiteness, and the actor's schedule buffers. A damaged file is then refused before any work
+    /// and finiteness, and each policy's schedule buffers. A damaged file is then refused before any work
     /// starts, not when one of its networks is first needed.
     public func verifyNetworks() throws {
         for network in CheckpointNetwork.allCases {
@@ -178,10 +180,15 @@ public struct CheckpointFile: Sendable {
         try file.tensor(name, shape: shape).values
     }
 
-    private func checkScheduleBuffers() throws {
+    private func checkScheduleBuffers(of network: CheckpointNetwork) throws {
         let schedule = NoiseSchedule(config.schedule, steps: config.diffusionSteps)
+        // Checkpoints written before the EMA actor carried its own buffers (run7) hold them under
+        // `actor.` only; both policies follow the one configuration's schedule, so those stand for it.
+        let ownNames = Set(schedule.namedBuffers.map { network.prefix + $0.name })
+        let olderLayout = network == .emaActor && ownNames.isDisjoint(with: file.names)
+        let prefix = olderLayout ? CheckpointNetwork.actor.prefix : network.prefix
         for (name, expected) in schedule.namedBuffers {
-            let fullName = CheckpointNetwork.actor.prefix + name
+            let fullName = prefix + name
             let stored = try file.tensor(fullName, shape: [expected.count], requireFinite: false).values
             for (value, reference) in zip(stored, expected) where !(abs(Double(value) - reference) <= 1e-5 * max(1, abs(reference))) {
                 throw CheckpointError.scheduleMismatch(path: path, name: fullName)

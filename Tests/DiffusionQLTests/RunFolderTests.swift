@@ -156,6 +156,37 @@ import Testing
         } throws: { "\($0)".contains("state dimension is 3, the task's is 11") && "\($0)".contains("epoch_0002") }
     }
 
+    /// Both policies carry the reference's schedule buffers, so each prefix loads strictly into its
+    /// Diffusion module; the EMA actor's are checked like the actor's, and a file without them (as
+    /// run7's, written before) loads with the actor's standing for them.
+    @Test func everyPolicyCarriesItsScheduleBuffers() throws {
+        let folder = RunFolder(path: SmallRun.temporaryFolder())
+        var config = SmallRun.config()
+        config.epochs = 2
+        try TrainingRun(folder: folder, config: config, data: SmallRun.data()).train()
+        let source = try SafetensorsFile.read(contentsOf: folder.checkpointPath(epoch: 2))
+        let buffers = NoiseSchedule(config.schedule, steps: config.diffusionSteps).namedBuffers.map(\.name)
+        for prefix in ["actor.", "ema_actor."] {
+            #expect(buffers.allSatisfy { source.names.contains(prefix + $0) }, "\(prefix)")
+        }
+
+        let older = folder.path + "/older.safetensors", emaBuffers = Set(buffers.map { "ema_actor." + $0 })
+        try SafetensorsFile.write(source.names.filter { !emaBuffers.contains($0) }.map { try source.tensor($0) },
+                                  metadata: source.metadata, to: older)
+        try CheckpointFile.read(contentsOf: older).verifyNetworks()
+
+        let changed = folder.path + "/changed.safetensors"
+        try SafetensorsFile.write(source.names.map { name in
+            var tensor = try source.tensor(name)
+            if name == "ema_actor.posterior_mean_coef2" { tensor.values[1] *= 1.5 }
+            return tensor
+        }, metadata: source.metadata, to: changed)
+        #expect(throws: CheckpointError.scheduleMismatch(path: changed, name: "ema_actor.posterior_mean_coef2")) {
+            try CheckpointFile.read(contentsOf: changed).verifyNetworks()
+        }
+        #expect(throws: Never.self) { try CheckpointFile.read(contentsOf: changed).policy(.actor, capacity: 1) }
+    }
+
     @Test func badCheckpointsNameTheFileAndTensor() throws {
         let folder = RunFolder(path: SmallRun.temporaryFolder())
         var config = SmallRun.config()
