@@ -6,10 +6,11 @@ import Foundation
 /// start cell and the evaluation goal with its 0.5 m radius.
 public enum AntMazePicture {
     public static func svg(_ dataset: D4RLDataset, maze: Maze, title: String, subtitle: String, evaluationGoal: PlanarPosition?,
-                           episodes maximumEpisodes: Int = 250, stride: Int = 10) -> String {
+                           episodes maximumEpisodes: Int = 150, stride: Int = 20) -> String {
         let scale = 12.0, margin = 10.0, header = 40.0
         let bounds = maze.bounds
-        let width = (bounds.maximum.x - bounds.minimum.x) * scale + 2 * margin
+        // Wide enough for the subtitle beside the smallest maze.
+        let width = max((bounds.maximum.x - bounds.minimum.x) * scale + 2 * margin, 340)
         let height = (bounds.maximum.y - bounds.minimum.y) * scale + 2 * margin + header
         func place(_ x: Double, _ y: Double) -> (x: Double, y: Double) {
             (margin + (x - bounds.minimum.x) * scale, header + margin + (y - bounds.minimum.y) * scale)
