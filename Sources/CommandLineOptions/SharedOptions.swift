@@ -69,3 +69,17 @@ public struct VectorUnitOption: ParsableArguments {
         }
     }
 }
+
+/// `--start-over`, shared by the commands that train in a run folder.
+public struct StartOverOption: ParsableArguments {
+    @Flag(help: "Delete the run's history (checkpoints, logs, kept policies) and resume state, and train it again from the start.")
+    public var startOver = false
+
+    public init() {}
+
+    /// Says what starting over deleted, when it was asked for.
+    public func report(deleted: [String]) {
+        guard startOver else { return }
+        print("starting over: deleted " + (deleted.isEmpty ? "nothing" : deleted.joined(separator: ", ")))
+    }
+}

@@ -147,8 +147,7 @@ struct TrainBehaviour: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the weights, minibatches, noise and resets.")
     var seed: UInt64 = 0
 
-    @Flag(help: "Delete the run's progress, policies, medium-replay data and resume state and train it again from the start.")
-    var startOver = false
+    @OptionGroup var startOver: StartOverOption
 
     @OptionGroup var models: ModelsOption
 
@@ -166,8 +165,8 @@ struct TrainBehaviour: ParsableCommand {
         config.seed = seed
         let folder = runFolder ?? BehaviourDatasets.defaultRunFolder(environment)
         let training = try SACRun(folder: folder, environment: environment, config: config, models: try models.locate(),
-                                  startOver: startOver)
-        if startOver { print("starting over: deleted " + (training.deletedHistory.isEmpty ? "nothing" : training.deletedHistory.joined(separator: ", "))) }
+                                  startOver: startOver.startOver)
+        startOver.report(deleted: training.deletedHistory)
         print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new SAC run in \(folder)")
         let line = ProgressLine(), firstStep = training.step
         var logged = training.evaluations.count
@@ -212,8 +211,7 @@ struct TrainController: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the weights, minibatches, noise, resets and evaluation tries.")
     var seed: UInt64 = 0
 
-    @Flag(help: "Delete the run's progress, kept policy and resume state and train it again from the start.")
-    var startOver = false
+    @OptionGroup var startOver: StartOverOption
 
     @Flag(help: "Evaluate the run's kept policy instead of training.")
     var evaluate = false
@@ -241,8 +239,8 @@ struct TrainController: ParsableCommand {
         config.sac.totalSteps = steps
         config.sac.seed = seed
         let folder = runFolder ?? AntControllerRun.defaultFolder
-        let training = try AntControllerRun(folder: folder, config: config, models: try models.locate(), startOver: startOver)
-        if startOver { print("starting over: deleted " + (training.deletedHistory.isEmpty ? "nothing" : training.deletedHistory.joined(separator: ", "))) }
+        let training = try AntControllerRun(folder: folder, config: config, models: try models.locate(), startOver: startOver.startOver)
+        startOver.report(deleted: training.deletedHistory)
         print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new controller run in \(folder)")
         let line = ProgressLine(), firstStep = training.step
         var logged = training.evaluations.count

@@ -50,8 +50,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Gradient-norm clipping, 0 for none (default: the task preset's).")
     var gradNorm: Float?
 
-    @Flag(help: "Delete the run's checkpoints, metrics and resume state and train it again from the start.")
-    var startOver = false
+    @OptionGroup var startOver: StartOverOption
 
     func checkOptions() throws {
         try OptionCheck.atLeast(1, ("--epochs", epochs), ("--steps-per-epoch", stepsPerEpoch), ("--save-every", saveEvery))
@@ -64,7 +63,7 @@ struct Train: ParsableCommand {
     func run() throws {
         try checkOptions()
         let folder = RunFolder(path: RunsFolder.path(ofRun: runName))
-        if !startOver { try folder.requireResumable(startOver: false) }
+        if !startOver.startOver { try folder.requireResumable(startOver: false) }
         var overrides = TrainingOverrides()
         overrides.epochs = epochs
         overrides.stepsPerEpoch = stepsPerEpoch
@@ -74,8 +73,8 @@ struct Train: ParsableCommand {
         overrides.gradientNormClip = gradNorm
         let setup = try OfflineTrainingSetup(task: try D4RLTask.named(task), datasetPath: dataset, overrides: overrides)
         print(setup.summary)
-        let training = try TrainingRun(folder: folder, config: setup.config, data: setup.transitions, startOver: startOver)
-        if startOver { print("starting over: deleted " + (training.deletedHistory.isEmpty ? "nothing" : training.deletedHistory.joined(separator: ", "))) }
+        let training = try TrainingRun(folder: folder, config: setup.config, data: setup.transitions, startOver: startOver.startOver)
+        startOver.report(deleted: training.deletedHistory)
         print(training.resumed ? "resuming \(folder.path) after epoch \(training.completedEpochs)" : "new run in \(folder.path)")
 
         let progress = ProgressLine(), firstStep = training.trainer.step
