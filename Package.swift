@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "SoftActorCriticTests", dependencies: ["SoftActorCritic", "Environments", "Persistence", "RLCore", "NeuralNet", "SeededRandom", "GradientCheck"]),
         .testTarget(name: "BanditTests", dependencies: ["Bandit"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "SoftActorCritic", "Environments", "CHDF5", "SeededRandom", "Persistence"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "DiffusionQL", "NeuralNet", "Environments"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "DiffusionQL", "NeuralNet", "Environments", "Datasets"]),
         .testTarget(name: "TerminalProgressTests", dependencies: ["TerminalProgress"]),
         .testTarget(name: "CommandLineTests", dependencies: ["CommandLineOptions"]),
         .testTarget(name: "ViewerTests", dependencies: ["Viewer", "Evaluation", "DiffusionQL", "Environments", "CGLFW", "CPNG"]),

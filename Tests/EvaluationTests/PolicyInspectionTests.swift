@@ -1,3 +1,4 @@
+import Datasets
 import DiffusionQL
 import Evaluation
 import Foundation
@@ -75,6 +76,20 @@ import Testing
         let message = try #require(throws: PolicyInspectionError.self) { try PolicyInspection.states(npy: wide, stateDimension: 11) }
         #expect(message.description.contains("wide.npy: states of 17 values") && message.description.contains("have 11"))
         #expect(throws: PolicyInspectionError.self) { try PolicyInspection.states(npy: deep, stateDimension: 11) }
+    }
+
+    @Test func datasetRowsBecomeStatesAndRowsOutOfRangeAreNamed() throws {
+        let rows = 4
+        let data = D4RLDataset(observationDimension: 11, actionDimension: 3, observations: (0..<rows * 11).map(Float.init),
+                               actions: [Float](repeating: 0.5, count: rows * 3), rewards: [Float](repeating: 0, count: rows),
+                               terminals: [Bool](repeating: false, count: rows))
+        #expect(try PolicyInspection.states(of: data, path: "d.hdf5", rows: [2], stateDimension: 11) == (22..<33).map(Float.init))
+        #expect(throws: PolicyInspectionError.rowOutOfRange(path: "d.hdf5", row: 4, rows: 4)) {
+            try PolicyInspection.states(of: data, path: "d.hdf5", rows: [0, 4], stateDimension: 11)
+        }
+        #expect(throws: D4RLFileError.self) { try PolicyInspection.states(of: data, path: "d.hdf5", rows: [0], stateDimension: 17) }
+        // The nearest rows' actions: row 2's observation is nearest itself, then its neighbours.
+        #expect(PolicyInspection.actionsNear(data.observations[22..<33], in: data, count: 2).count == 2 * 3)
     }
 
     @Test func thePictureHasAHistogramPerDimensionAndAScatterPerState() throws {
