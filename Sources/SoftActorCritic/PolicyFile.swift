@@ -5,6 +5,12 @@ import SeededRandom
 /// A SAC behaviour policy on its own, in a small safetensors file: the tensors under rlkit's names and
 /// metadata saying what it is (environment, training step, the score it reached).
 public enum PolicyFile {
+    /// A policy file named by its run's folder and its own name (`sac-hopper/medium_policy.safetensors`),
+    /// for metadata: the same wherever the checkout lives, so a dataset regenerates to the same bytes.
+    public static func portableName(_ path: String) -> String {
+        URL(fileURLWithPath: path).pathComponents.suffix(2).joined(separator: "/")
+    }
+
     static let format = "swift-diffusion-ql/sac-policy-v1"
 
     public static func write(_ policy: TanhGaussianPolicy, environment: String, metadata: [String: String],

@@ -53,6 +53,8 @@ import Testing
         #expect(data.infos["qpos"]?.width == 15 && data.infos["qvel"]?.width == 14)
         #expect(Array(data.infos["qpos"]!.values[0..<15]) == Array(data.observations[0..<15]))
         #expect(DatasetSummary(data, task: try D4RLTask.named("antmaze-umaze-v0")).successRate != nil)
+        // The controller is named the same wherever the checkout lives, so the bytes are too.
+        #expect(data.metadata["policy"] == "ant-controller/controller_policy.safetensors")
     }
 
     /// The picture draws one path per episode over the walls and marks the goal its metadata names.

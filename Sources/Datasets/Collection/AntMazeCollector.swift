@@ -304,7 +304,8 @@ public enum AntMazeDatasets {
         let (controller, stored) = try PolicyFile.read(path, environment: AntControllerRun.environmentName,
                                                        observationDimension: ControllerObservation.dimension,
                                                        actionDimension: AntMazeEnvironment.nu, capacity: collector.copies)
-        var metadata = ["algorithm": "goal-reaching SAC controller steered by a shortest-path planner", "policy": path]
+        var metadata = ["algorithm": "goal-reaching SAC controller steered by a shortest-path planner",
+                        "policy": PolicyFile.portableName(path)]
         metadata["iteration"] = stored["step"]
         return try collector.collect(controller: controller, transitions: transitions, seed: seed, metadata: metadata,
                                      progress: progress)

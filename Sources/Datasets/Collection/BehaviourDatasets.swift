@@ -60,7 +60,7 @@ public struct BehaviourDatasets {
             let (policy, stored) = try PolicyFile.read(path, environment: environment.rawValue,
                                                        observationDimension: environment.observationDimension,
                                                        actionDimension: environment.actionDimension, capacity: collector.copies)
-            var metadata = ["algorithm": "SAC", "level": level, "policy": path]
+            var metadata = ["algorithm": "SAC", "level": level, "policy": PolicyFile.portableName(path)]
             metadata["iteration"] = stored["step"]
             metadata["policy_normalized_score"] = stored["normalized_score"]
             return try collector.collect(.policy(policy), transitions: transitions, seed: seed,
