@@ -61,6 +61,9 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // First of all: a signal during the setup (reading a large dataset) then stops the run at its
+        // first step, with its state saved, instead of ending the process.
+        StopSignals.install()
         try checkOptions()
         let folder = RunFolder(path: RunsFolder.path(ofRun: runName))
         if !startOver.startOver { try folder.requireResumable(startOver: false) }
@@ -79,7 +82,6 @@ struct Train: ParsableCommand {
 
         let progress = ProgressLine(), firstStep = training.trainer.step
         var logged = training.completedEpochs
-        StopSignals.install()
         let finished = try training.train(stopWhen: { StopSignals.requested }) { state in
             progress.update(state.line(stepsThisRun: state.step - firstStep, elapsedSeconds: progress.elapsedSeconds))
             if let last = state.lastEpoch, last.epoch > logged, last.epoch % setup.config.saveEvery == 0 {
@@ -90,8 +92,7 @@ struct Train: ParsableCommand {
         }
         progress.finish()
         guard finished else {
-            print("stopped by \(StopSignals.name) at step \(training.trainer.step) with its state saved; "
-                + "the same command resumes it (exit status \(StopSignals.requeueExitStatus): requeue)")
+            print(StopSignals.stopReport("at step \(training.trainer.step)"))
             throw ExitCode(StopSignals.requeueExitStatus)
         }
         if let last = training.metrics.last { print(last.logLine) }
