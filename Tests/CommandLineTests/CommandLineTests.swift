@@ -12,14 +12,16 @@ import Testing
         var description: String { "exit \(status)\nstdout: \(output)\nstderr: \(errors)" }
     }
 
-    /// Runs an executable of this build; with `signal`, sends it that signal `after` seconds.
-    static func run(_ arguments: [String], signal: Int32? = nil, after delay: Double = 0) throws -> Outcome {
+    /// Runs an executable of this build (in `directory`, by default this process's working directory);
+    /// with `signal`, sends it that signal `after` seconds.
+    static func run(_ arguments: [String], signal: Int32? = nil, after delay: Double = 0, in directory: String? = nil) throws -> Outcome {
         let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let binary = folder.appendingPathComponent(arguments[0])
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "\(binary.path) is not built")
         let process = Process()
         process.executableURL = binary
         process.arguments = Array(arguments.dropFirst())
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -35,7 +37,7 @@ import Testing
                        errors: String(decoding: errorData, as: UTF8.self))
     }
 
-    @Test(arguments: ["rollout", "train", "collect", "conformance", "bench", "bandit", "policy"])
+    @Test(arguments: ["rollout", "train", "collect", "conformance", "bench", "bandit", "policy", "sweep"])
     func everyExecutablePrintsThePackageVersion(_ executable: String) throws {
         let outcome = try Self.run([executable, "--version"])
         #expect(outcome.status == 0 && outcome.output == packageVersion + "\n", "\(outcome)")
@@ -206,7 +208,8 @@ import Testing
 
     /// ArgumentParser appends "(default: …)" to an option with a value in code; the help text must not
     /// say it again.
-    @Test(arguments: [["rollout"], ["train"], ["collect", "dataset"], ["collect", "sac"], ["bench", "act"], ["bandit"]])
+    @Test(arguments: [["rollout"], ["train"], ["collect", "dataset"], ["collect", "sac"], ["bench", "act"], ["bandit"],
+                      ["sweep", "train"], ["sweep", "evaluate"]])
     func helpGivesEachDefaultOnce(_ command: [String]) throws {
         let help = try Self.run(command + ["--help"]).output
         let options = help.components(separatedBy: "\n  -").dropFirst()
