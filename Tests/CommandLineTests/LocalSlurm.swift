@@ -11,6 +11,11 @@ final class LocalSlurm {
         let description: String
     }
 
+    /// A command of Slurm's that failed on the running cluster.
+    struct CommandFailed: Error, CustomStringConvertible {
+        let description: String
+    }
+
     let folder: String
     /// The environment for Slurm's commands (sbatch, squeue, scontrol): this process's, with SLURM_CONF.
     let environment: [String: String]
@@ -116,7 +121,7 @@ final class LocalSlurm {
     func command(_ program: String, _ arguments: [String]) throws -> String {
         let outcome = try CleanProcess.run(Self.executable(program) ?? program, arguments, environment: environment)
         guard outcome.status == 0 else {
-            throw Unavailable(description: "\(program) \(arguments.joined(separator: " ")) failed (exit \(outcome.status)): \(outcome.output)")
+            throw CommandFailed(description: "\(program) \(arguments.joined(separator: " ")) failed (exit \(outcome.status)): \(outcome.output)")
         }
         return outcome.output
     }
