@@ -17,8 +17,9 @@ import PackageDescription
 //      training setup on one, collection of behaviour data from SAC policies), side by side.
 //   9. Evaluation: policies as batch actors, parallel rollouts, reports, checkpoint selection.
 //  10. Viewer: the live window (CGLFW) and headless recording (CEGL, CPNG) over MuJoCo's renderer.
-//  11. Benchmarks and CommandLineOptions, then the executables (thin front ends): rollout, train, collect,
-//      conformance, bench, bandit.
+//  11. Benchmarks, Sweeps (Slurm batch scripts for grids of training runs and sharded evaluations, over
+//      Evaluation and Datasets) and CommandLineOptions, then the executables (thin front ends): rollout,
+//      train, collect, conformance, bench, bandit, policy, sweep.
 // No target uses unsafe build flags, so other packages can depend on this one by version.
 
 // libxsmm's JIT kernels for the networks' small products where it exists (x86-64 Linux: Debian's
@@ -40,6 +41,7 @@ let package = Package(
         .executable(name: "bandit", targets: ["bandit"]),
         .executable(name: "conformance", targets: ["conformance"]),
         .executable(name: "policy", targets: ["policy"]),
+        .executable(name: "sweep", targets: ["sweep"]),
         .library(name: "SeededRandom", targets: ["SeededRandom"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "MuJoCo", targets: ["MuJoCo"]),
@@ -94,8 +96,9 @@ let package = Package(
             "Evaluation", "Datasets", "DiffusionQL", "RLCore", "NeuralNet", "Environments", "MuJoCo", "CMuJoCo", "SeededRandom",
             "Parallel", "TerminalProgress",
         ]),
+        .target(name: "Sweeps", dependencies: ["Evaluation", "Datasets", "Environments", "Persistence"]),
         .target(name: "CommandLineOptions", dependencies: [
-            "Environments", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Datasets", "Environments", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "policy", dependencies: [
             "Evaluation", "Datasets", "DiffusionQL", "Persistence", "CommandLineOptions",
@@ -119,6 +122,9 @@ let package = Package(
         .executableTarget(name: "conformance", dependencies: [
             "Environments", "CommandLineOptions", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "sweep", dependencies: [
+            "Sweeps", "CommandLineOptions", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "bandit", dependencies: [
             "Bandit", "Persistence", "CommandLineOptions", "TerminalProgress",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -126,6 +132,8 @@ let package = Package(
 
         // Finite-difference checking shared by the test targets.
         .target(name: "GradientCheck", dependencies: ["NeuralNet", "SeededRandom"], path: "Tests/GradientCheck"),
+        // Child processes with a clean signal mask, for the tests that run daemons and batch scripts.
+        .target(name: "CleanProcesses", path: "Tests/CleanProcesses"),
         .testTarget(name: "MuJoCoTests", dependencies: ["MuJoCo"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "MuJoCo", "SeededRandom", "Parallel"],
                     resources: [.copy("Fixtures")]),
@@ -137,7 +145,8 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "SoftActorCritic", "Environments", "CHDF5", "SeededRandom", "Persistence"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "DiffusionQL", "NeuralNet", "Environments", "Datasets"]),
         .testTarget(name: "TerminalProgressTests", dependencies: ["TerminalProgress"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["CommandLineOptions"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["CommandLineOptions", "CleanProcesses"]),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Datasets", "CleanProcesses"]),
         .testTarget(name: "ViewerTests", dependencies: ["Viewer", "Evaluation", "DiffusionQL", "Environments", "CGLFW", "CPNG"]),
     ]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Environments
 import Foundation
 import NeuralNet
@@ -81,5 +82,45 @@ public struct StartOverOption: ParsableArguments {
     public func report(deleted: [String]) {
         guard startOver else { return }
         print("starting over: deleted " + (deleted.isEmpty ? "nothing" : deleted.joined(separator: ", ")))
+    }
+}
+
+/// The training settings `train` takes beside the task, the run and the seed, shared with `sweep train`,
+/// which passes them on to every run of its grid.
+public struct TrainingOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Epochs (default: the paper's, 2000 for locomotion).")
+    public var epochs: Int?
+
+    @Option(parsing: .unconditional, help: "Gradient steps per epoch (default 1000).")
+    public var stepsPerEpoch: Int?
+
+    @Option(parsing: .unconditional, help: "Save a checkpoint every K epochs (default 50).")
+    public var saveEvery: Int?
+
+    @Option(parsing: .unconditional, help: "Weight of the Q term (default: the task preset's).")
+    public var eta: Float?
+
+    @Option(parsing: .unconditional, help: "Gradient-norm clipping, 0 for none (default: the task preset's).")
+    public var gradNorm: Float?
+
+    public init() {}
+
+    public func check() throws {
+        try OptionCheck.atLeast(1, ("--epochs", epochs), ("--steps-per-epoch", stepsPerEpoch), ("--save-every", saveEvery))
+        try OptionCheck.positive(("--eta", eta))
+        if let gradNorm, !(gradNorm >= 0 && gradNorm.isFinite) {
+            throw ValidationError("--grad-norm must be 0 (no clipping) or a positive number (got \(gradNorm))")
+        }
+    }
+
+    /// The settings given; nil where the task's preset decides.
+    public var overrides: TrainingOverrides {
+        var overrides = TrainingOverrides()
+        overrides.epochs = epochs
+        overrides.stepsPerEpoch = stepsPerEpoch
+        overrides.saveEvery = saveEvery
+        overrides.eta = eta
+        overrides.gradientNormClip = gradNorm
+        return overrides
     }
 }

@@ -12,6 +12,16 @@ public struct TrainingOverrides: Sendable {
     public var gradientNormClip: Float?
 
     public init() {}
+
+    /// These settings as `train`'s options, for the commands that run it (the scripts of `sweep train`).
+    public var trainArguments: [String] {
+        let given: [(String, String?)] = [
+            ("--epochs", epochs.map { String($0) }), ("--steps-per-epoch", stepsPerEpoch.map { String($0) }),
+            ("--save-every", saveEvery.map { String($0) }), ("--seed", seed.map { String($0) }), ("--eta", eta.map { "\($0)" }),
+            ("--grad-norm", gradientNormClip.map { "\($0)" }),
+        ]
+        return given.flatMap { name, value in value.map { [name, $0] } ?? [] }
+    }
 }
 
 public enum OfflineTrainingError: Error, CustomStringConvertible {
@@ -62,6 +72,19 @@ public struct OfflineTrainingSetup {
         } catch TransitionsError.empty {
             throw D4RLFileError.noTransitions(path: path, rows: dataset.rows)
         }
+        var config = try Self.configuration(for: task, overrides: overrides)
+        config.dataset = DatasetIdentity(path: path, transitions: transitions)
+        self.task = task
+        self.datasetPath = path
+        self.dataset = dataset
+        self.transitions = transitions
+        self.config = config
+    }
+
+    /// The task's preset from the paper's table with `overrides` applied, before any data is read: a
+    /// task the table has no row for needs both `eta` and `gradientNormClip`.
+    public static func configuration(for task: D4RLTask, overrides: TrainingOverrides) throws -> TrainingConfig {
+        let environment = task.environment
         var config: TrainingConfig
         if let preset = TrainingConfig.preset(task: task.name, stateDimension: environment.observationDimension, actionDimension: environment.actionDimension) {
             config = preset
@@ -76,12 +99,7 @@ public struct OfflineTrainingSetup {
         overrides.seed.map { config.seed = $0 }
         overrides.eta.map { config.eta = $0 }
         overrides.gradientNormClip.map { config.gradientNormClip = $0 }
-        config.dataset = DatasetIdentity(path: path, transitions: transitions)
-        self.task = task
-        self.datasetPath = path
-        self.dataset = dataset
-        self.transitions = transitions
-        self.config = config
+        return config
     }
 
     /// "datasets/hopper_medium-v2.hdf5: 1,000,000 rows, 998,999 transitions, 1,234 episodes (321 terminal, 913 timeouts)"

@@ -33,6 +33,13 @@ public enum StopSignals {
     /// Whether a stop was asked for since the handlers were installed.
     public static var requested: Bool { received.load(ordering: .relaxed) != 0 }
 
+    /// What a run stopped by the signal says before it exits with `requeueExitStatus`; `position` says
+    /// where it stopped ("at step 1200").
+    public static func stopReport(_ position: String) -> String {
+        "stopped by \(name) \(position) with its state saved; the same command resumes it "
+            + "(exit status \(requeueExitStatus): requeue)"
+    }
+
     /// The signal's name, for the message of a stopped run.
     public static var name: String {
         switch received.load(ordering: .relaxed) {

@@ -144,12 +144,18 @@ public final class AntControllerRun {
 
     /// Trains until the first episode end at or after `config.sac.totalSteps` environment steps (or an
     /// earlier `untilStep`), then saves: stopping between episodes is what makes a resume exact.
-    public func train(untilStep: Int? = nil, progress: ((AntControllerProgress) -> Void)? = nil) throws {
+    /// `stopWhen` is asked between steps (a signal's flag): when it says stop, the episode under way is
+    /// finished, the state saved, and `train` returns false. Returns true when it reached its end.
+    @discardableResult
+    public func train(untilStep: Int? = nil, stopWhen shouldStop: () -> Bool = { false },
+                      progress: ((AntControllerProgress) -> Void)? = nil) throws -> Bool {
         let total = config.sac.totalSteps
-        try sac.train(until: min(untilStep ?? total, total), evaluate: evaluate, save: save) {
+        let finished = try sac.train(until: min(untilStep ?? total, total), stopWhen: shouldStop, evaluate: evaluate, save: save) {
             progress?(AntControllerProgress(step: step, totalSteps: total, episodes: episodes, latest: evaluations.last))
         }
+        guard finished else { return false }
         try save()
+        return true
     }
 
     /// The evaluation's tries with the policy's mean actions, from a stream of their own so that

@@ -8,7 +8,8 @@ import SeededRandom
 /// What every online SAC run shares, whatever it trains for (the behaviour agent of the locomotion
 /// datasets, the goal-reaching ant controller): one environment step with a sampled action, then one
 /// gradient step on a minibatch from the replay buffer; evaluations at fixed steps; training state saved
-/// at episode ends, where a resumed run continues exactly as an uninterrupted one.
+/// at episode ends (at fixed steps, and when asked to stop), where a resumed run continues exactly as an
+/// uninterrupted one.
 final class OnlineSAC {
     let config: SACConfig
     let agent: SoftActorCritic
@@ -63,10 +64,18 @@ final class OnlineSAC {
 
     /// Trains until the first episode end at or after `end` environment steps: `evaluate` runs after every
     /// `config.evaluateEvery`-th step, `save` at the first episode end after every `config.saveEvery` steps,
-    /// and `afterStep` after each step.
-    func train(until end: Int, evaluate: () throws -> Void, save: () throws -> Void, afterStep: () -> Void) throws {
+    /// and `afterStep` after each step. Once `shouldStop` says stop (asked between steps), the episode under
+    /// way is finished (at most its time limit of steps, seconds of work), then `save` runs and `train`
+    /// returns false: the environment's state mid-episode is not part of the saved state, so an episode end
+    /// is where a resumed run continues exactly as an uninterrupted one. Returns true when it reached `end`.
+    func train(until end: Int, stopWhen shouldStop: () -> Bool, evaluate: () throws -> Void, save: () throws -> Void,
+               afterStep: () -> Void) throws -> Bool {
         var nextSave = (step / config.saveEvery + 1) * config.saveEvery
         while step < end || episodeRunning {
+            if !episodeRunning && shouldStop() {
+                try save()
+                return false
+            }
             try environmentStep()
             if replay.count >= config.warmupSteps { try gradientStep() }
             if step % config.evaluateEvery == 0 { try evaluate() }
@@ -76,6 +85,7 @@ final class OnlineSAC {
             }
             afterStep()
         }
+        return true
     }
 
     /// One step of the behaviour: an action sampled from the current policy (the untrained one during

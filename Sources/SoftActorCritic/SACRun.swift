@@ -113,15 +113,22 @@ public final class SACRun {
 
     /// Trains until the first episode end at or after `config.totalSteps` environment steps (or an
     /// earlier `untilStep`), then saves: stopping between episodes is what makes a resume exact.
-    public func train(untilStep: Int? = nil, progress: ((SACProgress) -> Void)? = nil) throws {
-        try sac.train(until: min(untilStep ?? config.totalSteps, config.totalSteps), evaluate: evaluate, save: save) {
+    /// `stopWhen` is asked between steps (a signal's flag): when it says stop, the episode under way is
+    /// finished, the state saved, and `train` returns false. Returns true when it reached its end.
+    @discardableResult
+    public func train(untilStep: Int? = nil, stopWhen shouldStop: () -> Bool = { false },
+                      progress: ((SACProgress) -> Void)? = nil) throws -> Bool {
+        let finished = try sac.train(until: min(untilStep ?? config.totalSteps, config.totalSteps), stopWhen: shouldStop,
+                                     evaluate: evaluate, save: save) {
             progress?(SACProgress(step: step, totalSteps: config.totalSteps, episodes: episodes,
                                   latest: evaluations.last, mediumStep: mediumStep))
         }
+        guard finished else { return false }
         if step >= config.totalSteps && !FileManager.default.fileExists(atPath: expertPolicyPath) {
             try writePolicy(to: expertPolicyPath)
         }
         try save()
+        return true
     }
 
     /// Mean return over `evaluationEpisodes` episodes with sampled actions, from a stream of its own so

@@ -124,7 +124,9 @@ struct TrainBehaviour: ParsableCommand {
         discussion: """
             The run lives in checkpoints/sac-ENV (or --run). It keeps the policy at the first evaluation \
             reaching --medium-score (with the replay buffer so far, the medium-replay data) and the \
-            policy after the last step (the expert). Running the same command again resumes the run.
+            policy after the last step (the expert). Running the same command again resumes the run. On \
+            SIGTERM or SIGUSR1 (Slurm's warning before a preemption or the time limit) it finishes the \
+            episode under way, saves its state and exits with status 75, for the job to be requeued.
 
             Example: collect sac --env hopper --steps 1000000
             """)
@@ -157,6 +159,7 @@ struct TrainBehaviour: ParsableCommand {
     }
 
     func run() throws {
+        StopSignals.install()  // first, as in train: a signal during the setup stops the run at its first episode end
         try checkOptions()
         let environment = try environmentID(env)
         var config = SACConfig()
@@ -170,7 +173,7 @@ struct TrainBehaviour: ParsableCommand {
         print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new SAC run in \(folder)")
         let line = ProgressLine(), firstStep = training.step
         var logged = training.evaluations.count
-        try training.train(untilStep: until) { state in
+        let finished = try training.train(untilStep: until, stopWhen: { StopSignals.requested }) { state in
             line.update(state.line(stepsThisRun: state.step - firstStep, elapsedSeconds: line.elapsedSeconds))
             if training.evaluations.count > logged {
                 logged = training.evaluations.count
@@ -179,6 +182,10 @@ struct TrainBehaviour: ParsableCommand {
             }
         }
         line.finish()
+        guard finished else {
+            print(StopSignals.stopReport("at step \(training.step), the end of the episode under way"))
+            throw ExitCode(StopSignals.requeueExitStatus)
+        }
         print("stopped at step \(training.step) of \(steps)"
             + (training.mediumStep.map { "; medium policy kept at step \($0)" } ?? "; medium score not reached yet"))
     }
@@ -192,7 +199,8 @@ struct TrainController: ParsableCommand {
             The run lives in checkpoints/ant-controller (or --run). The ant learns to walk to goals drawn \
             around random starts in an open arena; every evaluation tries 100 goals 8 m away and keeps the \
             best policy so far as controller_policy.safetensors. Running the same command again resumes \
-            the run; --steps may grow. --evaluate tries the kept policy on other goals instead of training: \
+            the run; --steps may grow. On SIGTERM or SIGUSR1 it finishes the episode under way, saves its \
+            state and exits with status 75, as collect sac does. --evaluate tries the kept policy on other goals instead of training: \
             tries from --first-try on, which the run's own evaluations (tries 0-99) never saw.
 
             Example: collect controller --steps 2000000
@@ -235,6 +243,7 @@ struct TrainController: ParsableCommand {
                 + trials.summary)
             return
         }
+        StopSignals.install()  // before the setup, as for collect sac
         var config = AntControllerConfig.standard
         config.sac.totalSteps = steps
         config.sac.seed = seed
@@ -244,7 +253,7 @@ struct TrainController: ParsableCommand {
         print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new controller run in \(folder)")
         let line = ProgressLine(), firstStep = training.step
         var logged = training.evaluations.count
-        try training.train(untilStep: until) { state in
+        let finished = try training.train(untilStep: until, stopWhen: { StopSignals.requested }) { state in
             line.update(state.line(stepsThisRun: state.step - firstStep, elapsedSeconds: line.elapsedSeconds))
             if training.evaluations.count > logged {
                 logged = training.evaluations.count
@@ -253,6 +262,10 @@ struct TrainController: ParsableCommand {
             }
         }
         line.finish()
+        guard finished else {
+            print(StopSignals.stopReport("at step \(training.step), the end of the episode under way"))
+            throw ExitCode(StopSignals.requeueExitStatus)
+        }
         let best = training.evaluations.map(\.successRate).max()
         print("stopped at step \(training.step) of \(steps)" + (best.map { String(format: "; best success %.0f%%", 100 * $0) } ?? ""))
     }

@@ -32,45 +32,22 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("run"), help: "Run name under checkpoints/, or a folder path.")
     var runName: String
 
-    @Option(parsing: .unconditional, help: "Epochs (default: the paper's, 2000 for locomotion).")
-    var epochs: Int?
-
-    @Option(parsing: .unconditional, help: "Gradient steps per epoch (default 1000).")
-    var stepsPerEpoch: Int?
-
-    @Option(parsing: .unconditional, help: "Save a checkpoint every K epochs (default 50).")
-    var saveEvery: Int?
+    @OptionGroup var settings: TrainingOptions
 
     @Option(parsing: .unconditional, help: "Seed of the weights and every random draw of training (default 0).")
     var seed: UInt64?
 
-    @Option(parsing: .unconditional, help: "Weight of the Q term (default: the task preset's).")
-    var eta: Float?
-
-    @Option(parsing: .unconditional, help: "Gradient-norm clipping, 0 for none (default: the task preset's).")
-    var gradNorm: Float?
-
     @OptionGroup var startOver: StartOverOption
 
-    func checkOptions() throws {
-        try OptionCheck.atLeast(1, ("--epochs", epochs), ("--steps-per-epoch", stepsPerEpoch), ("--save-every", saveEvery))
-        try OptionCheck.positive(("--eta", eta))
-        if let gradNorm, !(gradNorm >= 0 && gradNorm.isFinite) {
-            throw ValidationError("--grad-norm must be 0 (no clipping) or a positive number (got \(gradNorm))")
-        }
-    }
-
     func run() throws {
-        try checkOptions()
+        // First of all: a signal during the setup (reading a large dataset) then stops the run at its
+        // first step, with its state saved, instead of ending the process.
+        StopSignals.install()
+        try settings.check()
         let folder = RunFolder(path: RunsFolder.path(ofRun: runName))
         if !startOver.startOver { try folder.requireResumable(startOver: false) }
-        var overrides = TrainingOverrides()
-        overrides.epochs = epochs
-        overrides.stepsPerEpoch = stepsPerEpoch
-        overrides.saveEvery = saveEvery
+        var overrides = settings.overrides
         overrides.seed = seed
-        overrides.eta = eta
-        overrides.gradientNormClip = gradNorm
         let setup = try OfflineTrainingSetup(task: try D4RLTask.named(task), datasetPath: dataset, overrides: overrides)
         print(setup.summary)
         let training = try TrainingRun(folder: folder, config: setup.config, data: setup.transitions, startOver: startOver.startOver)
@@ -79,7 +56,6 @@ struct Train: ParsableCommand {
 
         let progress = ProgressLine(), firstStep = training.trainer.step
         var logged = training.completedEpochs
-        StopSignals.install()
         let finished = try training.train(stopWhen: { StopSignals.requested }) { state in
             progress.update(state.line(stepsThisRun: state.step - firstStep, elapsedSeconds: progress.elapsedSeconds))
             if let last = state.lastEpoch, last.epoch > logged, last.epoch % setup.config.saveEvery == 0 {
@@ -90,8 +66,7 @@ struct Train: ParsableCommand {
         }
         progress.finish()
         guard finished else {
-            print("stopped by \(StopSignals.name) at step \(training.trainer.step) with its state saved; "
-                + "the same command resumes it (exit status \(StopSignals.requeueExitStatus): requeue)")
+            print(StopSignals.stopReport("at step \(training.trainer.step)"))
             throw ExitCode(StopSignals.requeueExitStatus)
         }
         if let last = training.metrics.last { print(last.logLine) }

@@ -12,14 +12,16 @@ import Testing
         var description: String { "exit \(status)\nstdout: \(output)\nstderr: \(errors)" }
     }
 
-    /// Runs an executable of this build; with `signal`, sends it that signal `after` seconds.
-    static func run(_ arguments: [String], signal: Int32? = nil, after delay: Double = 0) throws -> Outcome {
+    /// Runs an executable of this build (in `directory`, by default this process's working directory);
+    /// with `signal`, sends it that signal `after` seconds.
+    static func run(_ arguments: [String], signal: Int32? = nil, after delay: Double = 0, in directory: String? = nil) throws -> Outcome {
         let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let binary = folder.appendingPathComponent(arguments[0])
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "\(binary.path) is not built")
         let process = Process()
         process.executableURL = binary
         process.arguments = Array(arguments.dropFirst())
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -35,7 +37,7 @@ import Testing
                        errors: String(decoding: errorData, as: UTF8.self))
     }
 
-    @Test(arguments: ["rollout", "train", "collect", "conformance", "bench", "bandit", "policy"])
+    @Test(arguments: ["rollout", "train", "collect", "conformance", "bench", "bandit", "policy", "sweep"])
     func everyExecutablePrintsThePackageVersion(_ executable: String) throws {
         let outcome = try Self.run([executable, "--version"])
         #expect(outcome.status == 0 && outcome.output == packageVersion + "\n", "\(outcome)")
@@ -104,25 +106,43 @@ import Testing
         let data = folder + "/hopper.hdf5"
         let made = try Self.run(["collect", "--env", "hopper", "--level", "random", "--transitions", "2000", "--out", data])
         try #require(made.status == 0, "\(made)")
-        func train(_ run: String) -> [String] {
+        try Self.expectSignalsStopAndResume(signalName, delays: 0.5...4, in: folder) { run in
             ["train", "--task", "hopper-medium-v2", "--dataset", data, "--run", folder + "/" + run, "--epochs", "3",
              "--steps-per-epoch", "8", "--save-every", "1"]
         }
-        let straight = try Self.run(train("straight"))
-        try #require(straight.status == 0, "\(straight)")
+    }
 
-        // Three signals at random moments (before training starts, the run stops at its first step),
-        // then a run left to finish.
+    /// The same for the online SAC runs of `collect`, which finish the episode under way before they save.
+    /// sac: 1000 steps of warm-up then about 200 gradient steps; controller: warm-up steps only (its
+    /// gradient steps start at 10,000; AntControllerRunTests stops a smaller run mid-training).
+    @Test(arguments: [(["sac", "--env", "hopper", "--steps", "1200"], "SIGUSR1", 0.5...4.0),
+                      (["controller", "--steps", "4000"], "SIGTERM", 0.2...1.5)] as [([String], String, ClosedRange<Double>)])
+    func collectionStoppedBySignalsResumesToTheSameBytes(_ command: [String], signalName: String,
+                                                         delays: ClosedRange<Double>) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("signals-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Self.expectSignalsStopAndResume(signalName, delays: delays, in: folder) { run in
+            ["collect"] + command + ["--run", folder + "/" + run]
+        }
+    }
+
+    /// Runs `command("straight")` to its end; then sends `command("stopped")` the signal at three random
+    /// moments in `delays` (a signal before the work starts stops it at its first step), each stop exiting
+    /// with 75, and lets a last run finish. The two folders must hold the same files, byte for byte.
+    static func expectSignalsStopAndResume(_ signalName: String, delays: ClosedRange<Double>, in folder: String,
+                                           command: (String) -> [String]) throws {
+        let straight = try run(command("straight"))
+        try #require(straight.status == 0, "\(straight)")
         var stops = 0
         for _ in 0..<3 {
-            let delay = Double.random(in: 0.5...4)
-            let outcome = try Self.run(train("stopped"), signal: signalName == "SIGUSR1" ? SIGUSR1 : SIGTERM, after: delay)
+            let outcome = try run(command("stopped"), signal: signalName == "SIGUSR1" ? SIGUSR1 : SIGTERM,
+                                  after: Double.random(in: delays))
             guard outcome.status != 0 else { break }
             #expect(outcome.status == 75 && outcome.output.contains("stopped by \(signalName)"), "\(outcome)")
             stops += 1
         }
-        #expect(stops >= 1, "no signal arrived during training")
-        let last = try Self.run(train("stopped"))
+        #expect(stops >= 1, "no signal arrived during the run")
+        let last = try run(command("stopped"))
         #expect(last.status == 0 && (stops == 3 || last.output.contains("resuming")), "\(last)")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder + "/straight").sorted()
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/stopped").sorted() == names)
@@ -188,7 +208,8 @@ import Testing
 
     /// ArgumentParser appends "(default: …)" to an option with a value in code; the help text must not
     /// say it again.
-    @Test(arguments: [["rollout"], ["train"], ["collect", "dataset"], ["collect", "sac"], ["bench", "act"], ["bandit"]])
+    @Test(arguments: [["rollout"], ["train"], ["collect", "dataset"], ["collect", "sac"], ["bench", "act"], ["bandit"],
+                      ["sweep", "train"], ["sweep", "evaluate"]])
     func helpGivesEachDefaultOnce(_ command: [String]) throws {
         let help = try Self.run(command + ["--help"]).output
         let options = help.components(separatedBy: "\n  -").dropFirst()

@@ -48,6 +48,24 @@ import Testing
         #expect(second.mediumStep == 200)
     }
 
+    /// Asked to stop (a signal's flag), a run finishes the episode under way, saves and returns false;
+    /// stopped twice and resumed, it ends with the same bytes as a run never stopped.
+    @Test func aRunAskedToStopFinishesItsEpisodeAndResumesToTheSameBytes() throws {
+        let whole = try TemporaryFolder(), stopped = try TemporaryFolder()
+        #expect(try SACRun(folder: whole.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models).train())
+        for stop in [130, 377] {
+            let run = try SACRun(folder: stopped.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models)
+            #expect(try run.train(stopWhen: { run.step >= stop }) == false)
+            #expect(run.step >= stop && run.step < stop + 1000)
+            let resumed = try SACRun(folder: stopped.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models)
+            #expect(resumed.resumed && resumed.step == run.step)
+        }
+        #expect(try SACRun(folder: stopped.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models).train())
+        let names = ["run/resume.safetensors", "run/progress.csv", "run/medium_policy.safetensors",
+                     "run/medium_replay.hdf5", "run/expert_policy.safetensors"]
+        #expect(try files(whole, names) == files(stopped, names))
+    }
+
     @Test func aRunRefusesOtherSettings() throws {
         let folder = try TemporaryFolder()
         try SACRun(folder: folder.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models).train(untilStep: 20)
