@@ -55,7 +55,8 @@ final class LocalSlurm {
                               "--log-file=\(munge)/munged.log", "--seed-file=\(munge)/munged.seed"], pidFile: munge + "/munged.pid")
         var name = [CChar](repeating: 0, count: 256)
         gethostname(&name, name.count)
-        let host = String(cString: name).split(separator: ".").first.map(String.init) ?? "localhost"
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            .split(separator: ".").first.map(String.init) ?? "localhost"
         let port = Int.random(in: 20_000..<60_000)
         // cred_expire=5: a requeued job waits this long (120 s by default) before it may start again.
         let configuration = """

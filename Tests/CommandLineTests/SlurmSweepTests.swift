@@ -17,7 +17,9 @@ import Testing
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: work) }
         let tasks = ["hopper-medium-v2", "hopper-medium-replay-v2"], seeds = ["0", "1"]
-        let settings = ["--epochs", "2", "--steps-per-epoch", "10", "--save-every", "1"]
+        // Runs long enough (about 10 s on a loaded 2-core machine) that the warning reaches the first one
+        // while it trains.
+        let settings = ["--epochs", "2", "--steps-per-epoch", "25", "--save-every", "1"]
         // One small file of random actions serves as both tasks' data: each task only names its file.
         let made = try CommandLineTests.run(["collect", "--env", "hopper", "--level", "random", "--transitions", "2000",
                                              "--out", work + "/datasets/hopper_medium-v2.hdf5"])
@@ -47,7 +49,19 @@ import Testing
         let firstRun = work + "/grid/\(tasks[0])-seed0"
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: firstRun + "/config.json") && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        try slurm.command("scancel", ["--batch", "--signal=USR1", arrayJob + "_0"])
+        // scancel fails (exit 229 seen) while Slurm still counts the job as starting: try again briefly.
+        var signalled: (any Error)?
+        for _ in 0..<20 {
+            do {
+                _ = try slurm.command("scancel", ["--batch", "--signal=USR1", arrayJob + "_0"])
+                signalled = nil
+                break
+            } catch {
+                signalled = error
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        if let signalled { throw signalled }
         let drained = slurm.waitForEmptyQueue(seconds: 180)
         let logs = try FileManager.default.contentsOfDirectory(atPath: work + "/grid/logs").sorted().map { name in
             "\(name):\n" + ((try? String(contentsOfFile: work + "/grid/logs/" + name, encoding: .utf8)) ?? "")
