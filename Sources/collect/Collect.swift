@@ -171,21 +171,7 @@ struct TrainBehaviour: ParsableCommand {
                                   startOver: startOver.startOver)
         startOver.report(deleted: training.deletedHistory)
         print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new SAC run in \(folder)")
-        let line = ProgressLine(), firstStep = training.step
-        var logged = training.evaluations.count
-        let finished = try training.train(untilStep: until, stopWhen: { StopSignals.requested }) { state in
-            line.update(state.line(stepsThisRun: state.step - firstStep, elapsedSeconds: line.elapsedSeconds))
-            if training.evaluations.count > logged {
-                logged = training.evaluations.count
-                line.finish()
-                print(training.evaluations[logged - 1].logLine)
-            }
-        }
-        line.finish()
-        guard finished else {
-            print(StopSignals.stopReport("at step \(training.step), the end of the episode under way"))
-            throw ExitCode(StopSignals.requeueExitStatus)
-        }
+        try trainShowingProgress(training, untilStep: until)
         print("stopped at step \(training.step) of \(steps)"
             + (training.mediumStep.map { "; medium policy kept at step \($0)" } ?? "; medium score not reached yet"))
     }
@@ -251,21 +237,7 @@ struct TrainController: ParsableCommand {
         let training = try AntControllerRun(folder: folder, config: config, models: try models.locate(), startOver: startOver.startOver)
         startOver.report(deleted: training.deletedHistory)
         print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new controller run in \(folder)")
-        let line = ProgressLine(), firstStep = training.step
-        var logged = training.evaluations.count
-        let finished = try training.train(untilStep: until, stopWhen: { StopSignals.requested }) { state in
-            line.update(state.line(stepsThisRun: state.step - firstStep, elapsedSeconds: line.elapsedSeconds))
-            if training.evaluations.count > logged {
-                logged = training.evaluations.count
-                line.finish()
-                print(training.evaluations[logged - 1].logLine)
-            }
-        }
-        line.finish()
-        guard finished else {
-            print(StopSignals.stopReport("at step \(training.step), the end of the episode under way"))
-            throw ExitCode(StopSignals.requeueExitStatus)
-        }
+        try trainShowingProgress(training, untilStep: until)
         let best = training.evaluations.map(\.successRate).max()
         print("stopped at step \(training.step) of \(steps)" + (best.map { String(format: "; best success %.0f%%", 100 * $0) } ?? ""))
     }
@@ -304,5 +276,25 @@ struct DrawMazeData: ParsableCommand {
         try AtomicFile.write(AntMazePicture.svg(data, maze: maze, title: String(task.name.dropLast(3)), subtitle: subtitle,
                                                 evaluationGoal: goal), to: out)
         print("wrote \(out)")
+    }
+}
+
+/// Trains an online run with a progress line on a terminal and a line per evaluation; when a signal
+/// stopped it (its state saved), says so and exits with the status that asks for a requeue.
+func trainShowingProgress(_ training: some OnlineRunDisplay, untilStep: Int?) throws {
+    let line = ProgressLine(), firstStep = training.step
+    var logged = training.evaluations.count
+    let finished = try training.train(untilStep: untilStep, stopWhen: { StopSignals.requested }) { state in
+        line.update(state.line(stepsThisRun: state.step - firstStep, elapsedSeconds: line.elapsedSeconds))
+        if training.evaluations.count > logged {
+            logged = training.evaluations.count
+            line.finish()
+            print(training.evaluations[logged - 1].logLine)
+        }
+    }
+    line.finish()
+    guard finished else {
+        print(StopSignals.stopReport("at step \(training.step), the end of the episode under way"))
+        throw ExitCode(StopSignals.requeueExitStatus)
     }
 }
