@@ -105,7 +105,6 @@ public struct RunFolder: Sendable {
     /// Interrupted writes' temporary files are removed either way.
     @discardableResult
     public func requireResumable(startOver: Bool) throws -> [String] {
-        AtomicFile.removeInterruptedWrites(in: path)
         let epochs = checkpointEpochs()
         var history: [(file: String, description: String)] = [("metrics.csv", "metrics.csv")]
         for epoch in epochs {
@@ -114,9 +113,7 @@ public struct RunFolder: Sendable {
                 : "\(epochs.count) checkpoints (epochs \(epochs.first!) to \(epochs.last!))"
             history.append((name, summary))
         }
-        return try RunHistory.requireResumable(
-            folder: path, history: history, resumeFile: "resume.safetensors", extraFiles: ["config.json"],
-            startOver: startOver, startOverFlag: "--start-over")
+        return try RunHistory.requireResumable(folder: path, history: history, startOver: startOver)
     }
 
     public func readConfig() throws -> TrainingConfig {

@@ -22,12 +22,14 @@ public enum RunHistory {
     /// The files of `history` (named relative to `folder`, with how to describe each; files may share a
     /// description, which is said once) that exist there.
     /// Unless the resume state exists, finding any throws `RunHistoryError`; with `startOver` they, the
-    /// resume state and `extraFiles` (a configuration, say) are deleted instead, and their paths returned.
+    /// resume state and `extraFiles` (the configuration) are deleted instead, and their paths returned.
+    /// The temporaries of interrupted writes are removed either way.
     @discardableResult
     public static func requireResumable(
-        folder: String, history: [(file: String, description: String)], resumeFile: String, extraFiles: [String] = [],
-        startOver: Bool, startOverFlag: String
+        folder: String, history: [(file: String, description: String)], resumeFile: String = "resume.safetensors",
+        extraFiles: [String] = ["config.json"], startOver: Bool, startOverFlag: String = "--start-over"
     ) throws -> [String] {
+        AtomicFile.removeInterruptedWrites(in: folder)
         let manager = FileManager.default
         func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
         let present = history.filter { manager.fileExists(atPath: path($0.file)) }

@@ -126,10 +126,8 @@ public final class AntControllerRun {
     /// unless `startOver`, which deletes it first.
     public init(folder: String, config: AntControllerConfig, models: ModelDirectory, startOver: Bool = false) throws {
         self.folder = folder
-        AtomicFile.removeInterruptedWrites(in: folder)
         deletedHistory = try RunHistory.requireResumable(
-            folder: folder, history: ["progress.csv", "controller_policy.safetensors"].map { ($0, $0) },
-            resumeFile: "resume.safetensors", extraFiles: ["config.json"], startOver: startOver, startOverFlag: "--start-over")
+            folder: folder, history: ["progress.csv", "controller_policy.safetensors"].map { ($0, $0) }, startOver: startOver)
         self.config = config
         sac = try OnlineSAC(config: config.sac, environment: try AntGoalReachingEnvironment(settings: config.task, models: models))
         evaluator = try ControllerEvaluator(config: config, models: models)

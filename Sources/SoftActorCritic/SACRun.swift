@@ -206,14 +206,11 @@ public final class SACRun {
         resumed = true
     }
 
-    /// See `RunHistory.requireResumable`; interrupted writes' temporary files are removed either way.
+    /// See `RunHistory.requireResumable`.
     @discardableResult
     public static func requireResumable(folder: String, startOver: Bool) throws -> [String] {
-        AtomicFile.removeInterruptedWrites(in: folder)
         let history = ["progress.csv", "medium_policy.safetensors", "expert_policy.safetensors", "medium_replay.hdf5"]
-        return try RunHistory.requireResumable(
-            folder: folder, history: history.map { ($0, $0) }, resumeFile: "resume.safetensors", extraFiles: ["config.json"],
-            startOver: startOver, startOverFlag: "--start-over")
+        return try RunHistory.requireResumable(folder: folder, history: history.map { ($0, $0) }, startOver: startOver)
     }
 
     /// A run may be given more steps or another save interval, nothing else.
