@@ -113,10 +113,10 @@ public final class ActionSelector {
         }
     }
 
-    /// For each of the last call's `rows` states, the lowest and the highest of its candidates in every
-    /// action dimension: row r's minima at `minimum + r * actionDimension`, its maxima likewise. What
+    /// For each of the last call's `rows` states, the lowest then the highest of its candidates in every
+    /// action dimension: row r's `2 × actionDimension` values at `spread + r * 2 * actionDimension`. What
     /// the rule chose from, for viewers.
-    public func candidateSpread(rows: Int, minimum: UnsafeMutablePointer<Float>, maximum: UnsafeMutablePointer<Float>) {
+    public func candidateSpread(rows: Int, into spread: UnsafeMutablePointer<Double>) {
         let width = actor.actionDimension
         for row in 0..<rows {
             for k in 0..<width {
@@ -126,8 +126,8 @@ public final class ActionSelector {
                     low = min(low, value)
                     high = max(high, value)
                 }
-                minimum[row * width + k] = low
-                maximum[row * width + k] = high
+                spread[row * 2 * width + k] = Double(low)
+                spread[row * 2 * width + width + k] = Double(high)
             }
         }
     }

@@ -66,15 +66,8 @@ public final class CheckpointPolicy: CandidateSpreading {
 
 extension CheckpointPolicy {
     public func candidateSpread(into spread: UnsafeMutableBufferPointer<Double>) {
-        let width = selector.actor.actionDimension
-        let minimum = FloatBuffer(count: lastRows * width), maximum = FloatBuffer(count: lastRows * width)
-        selector.candidateSpread(rows: lastRows, minimum: minimum.pointer, maximum: maximum.pointer)
-        for row in 0..<lastRows {
-            for k in 0..<width {
-                spread[row * 2 * width + k] = Double(minimum.pointer[row * width + k])
-                spread[row * 2 * width + width + k] = Double(maximum.pointer[row * width + k])
-            }
-        }
+        precondition(spread.count >= lastRows * 2 * selector.actor.actionDimension, "room for every row's spread")
+        selector.candidateSpread(rows: lastRows, into: spread.baseAddress!)
     }
 
     /// The checkpoint at `location` with the task it is evaluated on: the run's own task, or
