@@ -106,7 +106,7 @@ struct Rollout: ParsableCommand {
                           select.map { _ in "--select" }, viewer ? "--viewer" : nil, record.map { _ in "--record" },
                           frames.map { _ in "--frames" }].compactMap { $0 }
             if !others.isEmpty { throw ValidationError("--merge combines finished parts; leave out \(others.joined(separator: ", "))") }
-            if let json { try AtomicFile.requireWritable(json) }
+            try checkOutputs()
             return
         }
         guard (ckpt == nil) != (policy == nil) else { throw ValidationError("give either --ckpt or --policy") }
