@@ -5,22 +5,12 @@ public enum Activation: Sendable {
     case mish
     case relu
 
-    /// y = f(x) for `count` elements.
+    /// y = f(x) for `count` elements; y may be x.
     @inline(__always)
     func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .mish: nk_mish(x, y, count)
-        case .relu: for i in 0..<count { y[i] = max(x[i], 0) }
-        }
-    }
-
-    /// x = f(x) for `count` elements. (`apply` with y = x would not vectorize: its loop keeps
-    /// the scalar path for overlapping arrays.)
-    @inline(__always)
-    func applyInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        switch self {
-        case .mish: nk_mish(x, x, count)
-        case .relu: for i in 0..<count { x[i] = max(x[i], 0) }
+        case .relu: nk_relu(x, y, count)
         }
     }
 
@@ -29,7 +19,7 @@ public enum Activation: Sendable {
     func backward(_ x: UnsafePointer<Float>, scaling gradient: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .mish: nk_mish_backward(x, gradient, count)
-        case .relu: for i in 0..<count where x[i] <= 0 { gradient[i] = 0 }
+        case .relu: nk_relu_backward(x, gradient, count)
         }
     }
 }

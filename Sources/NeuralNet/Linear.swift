@@ -1,3 +1,4 @@
+import NumericKernels
 import SeededRandom
 
 /// A fully connected layer, y = x Wᵀ + b, with W stored [out, in] as PyTorch does.
@@ -50,10 +51,6 @@ public struct Linear: Sendable {
                              into gradients: UnsafeMutablePointer<Float>) {
         DenseProducts.weightGradient(dy, x, rows: rows, inputs: inputs, outputs: outputs, first: first, count: count,
                                      into: gradients + weight.offset)
-        let db = gradients + bias.offset
-        for row in 0..<rows {
-            let r = dy + row * outputs
-            for j in first..<first + count { db[j] += r[j] }
-        }
+        nk_add_column_sums(dy + first, outputs, rows, count, gradients + bias.offset + first)
     }
 }

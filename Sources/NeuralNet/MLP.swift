@@ -64,7 +64,7 @@ public struct MLP: Sendable {
                     activation.apply(z, y, count: width)
                     x = UnsafePointer(y)
                 } else {
-                    activation.applyInPlace(z, count: width)
+                    activation.apply(z, z, count: width)
                     x = UnsafePointer(z)
                 }
             }

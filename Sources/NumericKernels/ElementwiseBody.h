@@ -68,30 +68,47 @@ INLINE void VARIANT(store_tail)(float *y, vfloat v, long count) {
     for (long i = 0; i < count; i++) y[i] = lanes[i];
 }
 
-static void VARIANT(mish_all)(const float *x, float *y, long count) {
-    long whole = count / LANES * LANES;
-    for (long i = 0; i < whole; i += LANES) VARIANT(store)(y + i, VARIANT(mish)(VARIANT(load)(x + i)));
-    if (whole < count)
-        VARIANT(store_tail)(y + whole, VARIANT(mish)(VARIANT(load_tail)(x + whole, count - whole)), count - whole);
+/// ReLU as Swift's max(x, 0) gives it: a NaN stays.
+INLINE vfloat VARIANT(relu)(vfloat x) { return VARIANT(maximum)(x, 0.0f); }
+
+/// The gradient past a ReLU: zero where x <= 0, kept elsewhere (a NaN in x keeps it), set rather than
+/// multiplied so that no -0 or NaN arises from a product.
+INLINE vfloat VARIANT(relu_backward)(vfloat x, vfloat gradient) {
+    return VARIANT(select)(x <= 0.0f, VARIANT(splat)(0.0f), gradient);
 }
 
-static void VARIANT(exponential_all)(const float *x, float *y, long count) {
-    long whole = count / LANES * LANES;
-    for (long i = 0; i < whole; i += LANES) VARIANT(store)(y + i, VARIANT(exponential)(VARIANT(load)(x + i)));
-    if (whole < count)
-        VARIANT(store_tail)(y + whole, VARIANT(exponential)(VARIANT(load_tail)(x + whole, count - whole)), count - whole);
-}
+INLINE vfloat VARIANT(mish_backward)(vfloat x, vfloat gradient) { return gradient * VARIANT(mish_derivative)(x); }
 
-static void VARIANT(mish_backward_all)(const float *x, float *gradient, long count) {
-    long whole = count / LANES * LANES;
-    for (long i = 0; i < whole; i += LANES)
-        VARIANT(store)(gradient + i, VARIANT(load)(gradient + i) * VARIANT(mish_derivative)(VARIANT(load)(x + i)));
-    if (whole < count) {
-        long rest = count - whole;
-        vfloat product = VARIANT(load_tail)(gradient + whole, rest) * VARIANT(mish_derivative)(VARIANT(load_tail)(x + whole, rest));
-        VARIANT(store_tail)(gradient + whole, product, rest);
+/// y[i] = function(x[i]) for i < count, the last count % LANES elements through the same vector code as the rest.
+#define ELEMENTWISE(name, function)                                                                         \
+    static void VARIANT(name)(const float *x, float *y, long count) {                                       \
+        long whole = count / LANES * LANES;                                                                 \
+        for (long i = 0; i < whole; i += LANES) VARIANT(store)(y + i, VARIANT(function)(VARIANT(load)(x + i))); \
+        if (whole < count)                                                                                  \
+            VARIANT(store_tail)(y + whole, VARIANT(function)(VARIANT(load_tail)(x + whole, count - whole)),   \
+                                count - whole);                                                             \
     }
-}
+
+/// gradient[i] = function(x[i], gradient[i]) for i < count, the tail as in ELEMENTWISE.
+#define ELEMENTWISE_BACKWARD(name, function)                                                                \
+    static void VARIANT(name)(const float *x, float *gradient, long count) {                                 \
+        long whole = count / LANES * LANES;                                                                 \
+        for (long i = 0; i < whole; i += LANES)                                                             \
+            VARIANT(store)(gradient + i, VARIANT(function)(VARIANT(load)(x + i), VARIANT(load)(gradient + i))); \
+        if (whole < count) {                                                                                \
+            long rest = count - whole;                                                                      \
+            vfloat result = VARIANT(function)(VARIANT(load_tail)(x + whole, rest), VARIANT(load_tail)(gradient + whole, rest)); \
+            VARIANT(store_tail)(gradient + whole, result, rest);                                            \
+        }                                                                                                   \
+    }
+
+ELEMENTWISE(mish_all, mish)
+ELEMENTWISE(exponential_all, exponential)
+ELEMENTWISE(relu_all, relu)
+ELEMENTWISE_BACKWARD(mish_backward_all, mish_backward)
+ELEMENTWISE_BACKWARD(relu_backward_all, relu_backward)
+#undef ELEMENTWISE
+#undef ELEMENTWISE_BACKWARD
 
 /// One Adam step over `count` parameters, in the order of operations of PyTorch's update:
 /// m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g g, p -= step m / (sqrt(v) / c2 + eps).

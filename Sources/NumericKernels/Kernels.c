@@ -95,6 +95,10 @@ void nk_mish_backward(const float *x, float *gradient, long count) { DISPATCH(mi
 
 void nk_exponential(const float *x, float *y, long count) { DISPATCH(exponential_all, x, y, count) }
 
+void nk_relu(const float *x, float *y, long count) { DISPATCH(relu_all, x, y, count) }
+
+void nk_relu_backward(const float *x, float *gradient, long count) { DISPATCH(relu_backward_all, x, gradient, count) }
+
 void nk_adam(float *parameters, const float *gradients, float *firstMoment, float *secondMoment, long count, float beta1,
              float beta2, float stepSize, float sqrtCorrection2, float epsilon) {
     DISPATCH(adam_all, parameters, gradients, firstMoment, secondMoment, count, beta1, beta2, stepSize, sqrtCorrection2, epsilon)
@@ -106,6 +110,10 @@ void nk_dot_rows(const float *x, long rows, long length, const float *w, long co
 
 void nk_accumulate_outer(const float *g, long ldg, const float *x, long rows, long length, long count, float *dw) {
     DISPATCH(accumulate_outer, g, ldg, x, rows, length, count, dw)
+}
+
+void nk_add_column_sums(const float *g, long ldg, long rows, long count, float *sums) {
+    DISPATCH(add_column_sums, g, ldg, rows, count, sums)
 }
 
 void nk_transpose(const float *source, long rows, long columns, float *target) {

@@ -110,3 +110,18 @@ static void VARIANT(accumulate_outer)(const float *g, long ldg, const float *x, 
         }
     }
 }
+
+/// A bias gradient: sums[j] += g[r * ldg + j] for r = 0, 1, ... rows - 1 in turn, added straight into sums
+/// (one addition per row, as a scalar loop over the rows would do), for j < count.
+static void VARIANT(add_column_sums)(const float *g, long ldg, long rows, long count, float *sums) {
+    for (long j = 0; j < count; j += LANES) {
+        long valid = count - j;
+        vfloat total = valid >= LANES ? VARIANT(load)(sums + j) : VARIANT(load_tail)(sums + j, valid);
+        for (long r = 0; r < rows; r++) {
+            const float *row = g + r * ldg + j;
+            total += valid >= LANES ? VARIANT(load)(row) : VARIANT(load_tail)(row, valid);
+        }
+        if (valid >= LANES) VARIANT(store)(sums + j, total);
+        else VARIANT(store_tail)(sums + j, total, valid);
+    }
+}

@@ -56,18 +56,24 @@ import Testing
         var tested: [String] = []
         for unit in VectorUnit.all where VectorUnit.use(unit) {
             tested.append(unit)
-            var y = [Float](repeating: 0, count: x.count), e = y, inPlace = x
-            var gradient = x.indices.map { Float($0 % 7) - 3 }
+            var y = [Float](repeating: 0, count: x.count), e = y, relu = y, inPlace = x, reluInPlace = x
+            var gradient = x.indices.map { Float($0 % 7) - 3 }, reluGradient = gradient
             nk_mish(x, &y, x.count)
             nk_mish(inPlace, &inPlace, inPlace.count)
             nk_exponential(x, &e, x.count)
+            nk_relu(x, &relu, x.count)
+            nk_relu(reluInPlace, &reluInPlace, reluInPlace.count)
             let incoming = gradient
             nk_mish_backward(x, &gradient, x.count)
+            nk_relu_backward(x, &reluGradient, x.count)
             for i in x.indices {
                 #expect(Self.sameBits(y[i], Reference.mish(x[i])), "\(unit): mish(\(x[i])) = \(y[i])")
                 #expect(Self.sameBits(inPlace[i], y[i]), "\(unit): mish in place of \(x[i])")
                 #expect(Self.sameBits(e[i], Reference.exponential(x[i])), "\(unit): exp(\(x[i])) = \(e[i])")
                 #expect(Self.sameBits(gradient[i], incoming[i] * Reference.mishDerivative(x[i])), "\(unit): mish'(\(x[i]))")
+                #expect(Self.sameBits(relu[i], max(x[i], 0)) && Self.sameBits(reluInPlace[i], relu[i]), "\(unit): relu(\(x[i]))")
+                let kept = x[i] <= 0 ? 0 : incoming[i]
+                #expect(Self.sameBits(reluGradient[i], kept), "\(unit): relu'(\(x[i])) = \(reluGradient[i])")
             }
         }
         #expect(tested.first == "baseline" && tested.last == widest, "units tested: \(tested)")

@@ -94,6 +94,25 @@ import Testing
         }
     }
 
+    /// Bias gradients: a whole layer, a part of one starting mid-row (as a pool's output part does), ragged widths.
+    @Test(arguments: [(rows: 256, count: 256, ldg: 256), (37, 17, 40), (5, 3, 3), (1, 33, 35)])
+    func columnSumsGiveTheRowLoopsBitsOnEveryUnit(shape: (rows: Int, count: Int, ldg: Int)) {
+        let (rows, count, ldg) = shape
+        let g = Self.values(rows * ldg, seed: 12), start = Self.values(count, seed: 13)
+        let offset = ldg - count
+        var expected = start
+        for r in 0..<rows {
+            for j in 0..<count { expected[j] += g[r * ldg + offset + j] }
+        }
+        let widest = VectorUnit.current
+        defer { _ = VectorUnit.use(widest) }
+        for unit in VectorUnit.all where VectorUnit.use(unit) {
+            var sums = start
+            g.withUnsafeBufferPointer { nk_add_column_sums($0.baseAddress! + offset, ldg, rows, count, &sums) }
+            #expect(sums.map(\.bitPattern) == expected.map(\.bitPattern), "\(unit), \(shape)")
+        }
+    }
+
     /// The layout the thin input gradient and libxsmm's forward product read (`Parameters.transposedWeights`):
     /// whole 8 × 8 blocks, a ragged edge on either side, both, and neither.
     @Test(arguments: [(8, 8), (256, 30), (3, 256), (13, 17), (16, 9), (1, 1)])

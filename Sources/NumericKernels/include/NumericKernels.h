@@ -12,6 +12,12 @@ void nk_mish(const float *x, float *y, long count);
 /// gradient[i] *= Mish'(x[i]); x must not overlap gradient.
 void nk_mish_backward(const float *x, float *gradient, long count);
 
+/// y[i] = max(x[i], 0) as Swift's max gives it (a NaN stays); y may be x.
+void nk_relu(const float *x, float *y, long count);
+
+/// gradient[i] = 0 where x[i] <= 0, unchanged elsewhere; x must not overlap gradient.
+void nk_relu_backward(const float *x, float *gradient, long count);
+
 /// y[i] = e^x[i] by the kernels' own exponential (within 2 ulp of exp on [-87, 88]); y may be x.
 void nk_exponential(const float *x, float *y, long count);
 
@@ -30,6 +36,10 @@ void nk_dot_rows(const float *x, long rows, long length, const float *w, long co
 /// dw[j * length + i] += Σ_r g[r * ldg + j] x[r * length + i], the sum over r < rows taken in order from
 /// zero and then added.
 void nk_accumulate_outer(const float *g, long ldg, const float *x, long rows, long length, long count, float *dw);
+
+/// A bias gradient: sums[j] += g[r * ldg + j] for r = 0, 1, ..., rows - 1 in turn, one addition per row,
+/// for j < count.
+void nk_add_column_sums(const float *g, long ldg, long rows, long count, float *sums);
 
 /// target (columns × rows) = sourceᵀ, source being rows × columns, both row-major: a copy, in blocks of 8 × 8.
 void nk_transpose(const float *source, long rows, long columns, float *target);
