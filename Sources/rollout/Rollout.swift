@@ -65,8 +65,9 @@ struct Rollout: ParsableCommand {
     @Option(help: "Also write the report as JSON to this path.")
     var json: String?
 
-    @Option(help: "Evaluate part I of N (1-based, e.g. 2/8) of the episodes, or of the checkpoints with --select online|both, into --json; --merge combines the parts.")
-    var shard: String?
+    @Option(help: "Evaluate part I of N (1-based, e.g. 2/8) of the episodes, or of the checkpoints with --select online|both, into --json; --merge combines the parts.",
+            transform: { try Shard($0) })
+    var shard: Shard?
 
     @Option(parsing: .upToNextOption, help: "Combine the parts' JSON files (from --shard) into the report of the whole, written to --json.")
     var merge: [String] = []
@@ -110,8 +111,7 @@ struct Rollout: ParsableCommand {
             return
         }
         guard (ckpt == nil) != (policy == nil) else { throw ValidationError("give either --ckpt or --policy") }
-        if let shard {
-            _ = try Shard(shard)
+        if shard != nil {
             if json == nil { throw ValidationError("--shard writes its part to --json; give the path") }
             if minScore != nil { throw ValidationError("--min-score judges the whole evaluation; give it to --merge") }
             if select == .offline { throw ValidationError("--select offline evaluates one checkpoint; shard its episodes with --epoch instead") }
@@ -224,7 +224,7 @@ struct Rollout: ParsableCommand {
         let selection = try RunSelection.run(
             folder, mode: mode, topK: topK, taskOverride: task, episodes: episodes, seed: seed,
             rule: deterministic ? .argmax : .softmax, models: models, threads: threads.count,
-            shard: try shard.map(Shard.init)) { epoch, state in
+            shard: shard) { epoch, state in
             progress.update("epoch \(epoch) · " + state.line(elapsedSeconds: progress.elapsedSeconds))
         }
         progress.finish()
@@ -289,8 +289,7 @@ struct Rollout: ParsableCommand {
     private func evaluate(_ policy: some BatchPolicy, task: D4RLTask, models: ModelDirectory) throws -> EvaluationReport {
         let evaluator = Evaluator(task: task, models: models, threads: threads.count)
         let episodes = self.episodes ?? task.defaultEvaluationEpisodes
-        let part = try shard.map(Shard.init)
-        return try withProgress { try evaluator.evaluate(policy, episodes: episodes, seed: seed, shard: part, progress: $0) }
+        return try withProgress { try evaluator.evaluate(policy, episodes: episodes, seed: seed, shard: shard, progress: $0) }
     }
 
     /// Runs `body` with a progress line that its evaluation updates.
