@@ -150,7 +150,7 @@ public struct AntMazeCollector {
                     kept.append(episodes[copy], upTo: target)
                     keptEpisodes += 1
                 }
-                episodes[copy] = EpisodeColumns()
+                episodes[copy].removeAll()
                 plans[copy] = try startEpisode(copy, environments[copy], of: vector, evaluationGoal: relabelGoal,
                                                generator: &generators[copy])
             }
@@ -235,18 +235,32 @@ private struct EpisodeColumns {
 
     mutating func appendState(qpos: some Collection<Double>, qvel: some Collection<Double>, goal: PlanarPosition,
                               observation: ArraySlice<Double>) {
-        self.qpos += qpos.map(Float.init)
-        self.qvel += qvel.map(Float.init)
-        goals += [Float(goal.x), Float(goal.y)]
-        observations += observation.map(Float.init)
+        self.qpos.append(contentsOf: qpos.lazy.map(Float.init))
+        self.qvel.append(contentsOf: qvel.lazy.map(Float.init))
+        goals.append(Float(goal.x))
+        goals.append(Float(goal.y))
+        observations.append(contentsOf: observation.lazy.map(Float.init))
     }
 
     mutating func appendOutcome(action: ArraySlice<Double>, reached: Bool, timeout: Bool, nextObservation: UnsafeBufferPointer<Double>.SubSequence) {
-        actions += action.map(Float.init)
+        actions.append(contentsOf: action.lazy.map(Float.init))
         rewards.append(reached ? 1 : 0)
         terminals.append(reached)
         timeouts.append(timeout)
-        nextObservations += nextObservation.map(Float.init)
+        nextObservations.append(contentsOf: nextObservation.lazy.map(Float.init))
+    }
+
+    /// Empties the columns for the copy's next episode, keeping their storage.
+    mutating func removeAll() {
+        observations.removeAll(keepingCapacity: true)
+        actions.removeAll(keepingCapacity: true)
+        rewards.removeAll(keepingCapacity: true)
+        terminals.removeAll(keepingCapacity: true)
+        timeouts.removeAll(keepingCapacity: true)
+        nextObservations.removeAll(keepingCapacity: true)
+        qpos.removeAll(keepingCapacity: true)
+        qvel.removeAll(keepingCapacity: true)
+        goals.removeAll(keepingCapacity: true)
     }
 
     /// Appends `episode`'s rows until this holds `limit`; a cut episode's last row becomes a timeout.
