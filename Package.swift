@@ -98,7 +98,7 @@ let package = Package(
         ]),
         .target(name: "Sweeps", dependencies: ["Evaluation", "Datasets", "Environments", "Persistence"]),
         .target(name: "CommandLineOptions", dependencies: [
-            "Datasets", "Environments", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Datasets", "Environments", "Evaluation", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "policy", dependencies: [
             "Evaluation", "Datasets", "DiffusionQL", "Persistence", "CommandLineOptions",
@@ -123,7 +123,7 @@ let package = Package(
             "Environments", "CommandLineOptions", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sweep", dependencies: [
-            "Sweeps", "CommandLineOptions", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Sweeps", "Evaluation", "CommandLineOptions", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "bandit", dependencies: [
             "Bandit", "Persistence", "CommandLineOptions", "TerminalProgress",
@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "DiffusionQL", "NeuralNet", "Environments", "Datasets"]),
         .testTarget(name: "TerminalProgressTests", dependencies: ["TerminalProgress"]),
         .testTarget(name: "CommandLineTests", dependencies: ["CommandLineOptions", "CleanProcesses"]),
-        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Datasets", "CleanProcesses"]),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Datasets", "Evaluation", "CleanProcesses"]),
         .testTarget(name: "ViewerTests", dependencies: ["Viewer", "Evaluation", "DiffusionQL", "Environments", "CGLFW", "CPNG"]),
     ]
 )

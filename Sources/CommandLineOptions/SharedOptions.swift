@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Environments
+import Evaluation
 import Foundation
 import NeuralNet
 
@@ -124,3 +125,5 @@ public struct TrainingOptions: ParsableArguments {
         return overrides
     }
 }
+
+extension RunSelection.Mode: ExpressibleByArgument {}

@@ -57,21 +57,11 @@ public struct RunSelection: Codable, Sendable, Equatable {
         rule: ActionSelector.Rule, models: ModelDirectory, threads: Int, shard: Shard? = nil,
         progress: (_ epoch: Int, EvaluationProgress) -> Void = { _, _ in }
     ) throws -> RunSelection {
-        let config = try folder.readConfig()
-        let epochs = folder.checkpointEpochs()
-        guard !epochs.isEmpty else { throw CheckpointLocationError.noCheckpoints(path: folder.path) }
-        let losses = OfflineSelection.checkpointLosses(metrics: try folder.readMetrics(), checkpointEpochs: epochs)
-        let rank = topK ?? config.topK
-        let offlineEpoch = OfflineSelection.choose(losses, topK: rank)?.epoch
-        if mode != .online && offlineEpoch == nil {
-            if losses.isEmpty {
-                throw RunFolderError.badFile(path: folder.metricsPath, reason: "no logged epoch before any checkpoint, so offline selection has nothing to rank")
-            }
-            throw SelectionError.noSuchRank(run: folder.path, topK: rank, fromPreset: topK == nil, ranked: losses.count)
-        }
-        let part = shard.map { PartOfWhole(shard: $0, items: mode == .offline ? [offlineEpoch!] : epochs) }
-        let evaluated = part.map { Array($0.mine) } ?? (mode == .offline ? [offlineEpoch!] : epochs)
-        if let shard, evaluated.isEmpty { throw SelectionError.emptyShard(run: folder.path, shard: shard, checkpoints: part!.items.count) }
+        let plan = try Plan(folder, mode: mode, topK: topK)
+        let part = shard.map { PartOfWhole(shard: $0, items: plan.epochs) }
+        let evaluated = part.map { Array($0.mine) } ?? plan.epochs
+        if let shard, evaluated.isEmpty { throw SelectionError.emptyShard(run: folder.path, shard: shard, checkpoints: plan.epochs.count) }
+        let losses = plan.losses, offlineEpoch = plan.offlineEpoch, rank = plan.rank
         var scores: [CheckpointScore] = []
         var task = taskOverride
         for epoch in evaluated {
@@ -84,6 +74,34 @@ public struct RunSelection: Codable, Sendable, Equatable {
         }
         return RunSelection(mode: mode, task: task!, run: folder.path, topK: rank, checkpoints: scores,
                             offlineEpoch: mode == .online ? nil : offlineEpoch, part: part)
+    }
+
+    /// What a selection of a run evaluates, read from the run's files before any evaluation.
+    public struct Plan: Sendable {
+        /// The epochs of the checkpoints `mode` evaluates: every one (online and both) or the offline choice.
+        public let epochs: [Int]
+        /// The offline choice (the `rank`-th lowest mean L_d); nil when the run ranks none at `rank`.
+        public let offlineEpoch: Int?
+        public let rank: Int
+        let losses: [CheckpointLoss]
+
+        /// Throws where `mode` cannot select over the run: no checkpoints, or none ranked at `topK`
+        /// (the run's preset when nil) for offline and both.
+        public init(_ folder: RunFolder, mode: Mode, topK: Int?) throws {
+            let config = try folder.readConfig()
+            let epochs = folder.checkpointEpochs()
+            guard !epochs.isEmpty else { throw CheckpointLocationError.noCheckpoints(path: folder.path) }
+            losses = OfflineSelection.checkpointLosses(metrics: try folder.readMetrics(), checkpointEpochs: epochs)
+            rank = topK ?? config.topK
+            offlineEpoch = OfflineSelection.choose(losses, topK: rank)?.epoch
+            if mode != .online && offlineEpoch == nil {
+                if losses.isEmpty {
+                    throw RunFolderError.badFile(path: folder.metricsPath, reason: "no logged epoch before any checkpoint, so offline selection has nothing to rank")
+                }
+                throw SelectionError.noSuchRank(run: folder.path, topK: rank, fromPreset: topK == nil, ranked: losses.count)
+            }
+            self.epochs = mode == .offline ? [offlineEpoch!] : epochs
+        }
     }
 
     init(mode: Mode, task: String, run: String, topK: Int, checkpoints: [CheckpointScore], offlineEpoch: Int?,

@@ -78,71 +78,106 @@ public struct TrainingSweep: Sendable {
     }
 }
 
-/// Evaluations of checkpoints, each split into shards of its episodes: one Slurm array task per
-/// checkpoint and shard (`rollout --shard I/N --json folder/parts/...`), then a job that waits for the
-/// whole array (`--dependency=afterok`) and merges each checkpoint's parts into `folder/<label>.json`,
-/// the same bytes as the checkpoint evaluated whole.
+/// Evaluations split into shards: of a checkpoint's episodes, or with a selection of a run's checkpoints.
+/// One Slurm array task per target and shard (`rollout --shard I/N --json folder/parts/...`), then a job
+/// that waits for the whole array (`--dependency=afterok`) and merges each target's parts into
+/// `folder/<label>.json`, the same bytes as the target evaluated whole.
 public struct EvaluationSweep: Sendable {
-    public struct Checkpoint: Sendable, Equatable {
-        /// The checkpoint file (absolute), as every command names it.
+    /// What one set of parts evaluates and merges into one report.
+    public struct Target: Sendable, Equatable {
+        /// The checkpoint file, or the run folder of a selection (absolute), as every command names it.
         public let path: String
-        /// `<run folder>-<file name>`, e.g. run7-epoch_0200: the name of its parts and its report.
+        /// `<run folder>-<file name>` for a checkpoint (e.g. run7-epoch_0200), the run's name for a
+        /// selection: the name of its parts and its report.
         public let label: String
-        public let episodes: Int
+        /// What its shards split: the checkpoint's episodes, or the checkpoints the selection evaluates.
+        public let items: Int
+        fileprivate let arguments: [String]
     }
 
     public let folder: String
-    public let checkpoints: [Checkpoint]
+    public let targets: [Target]
+    /// The selection each run's parts make, or nil for evaluations of checkpoints.
+    public let select: RunSelection.Mode?
     public let shards: Int
     private let rolloutArguments: [String]
 
     /// Every checkpoint is loaded and checked now (as `rollout` would), so that a bad one fails here and
-    /// not in the queue; `episodes` defaults to each checkpoint task's protocol.
-    public init(checkpoints arguments: [String], shards: Int, episodes: Int?, seed: UInt64, task: String?, deterministic: Bool,
-                folder: String) throws {
+    /// not in the queue; `episodes` defaults to each checkpoint task's protocol. With `select` (online or
+    /// both), each argument is a run whose checkpoints are selected over, as `rollout --select` does.
+    public init(checkpoints arguments: [String], select: RunSelection.Mode? = nil, topK: Int? = nil, shards: Int,
+                episodes: Int?, seed: UInt64, task: String?, deterministic: Bool, folder: String) throws {
         try requireGrid(arguments, option: "--ckpt")
         guard shards >= 1 else { throw SweepError.badOption("--shards must be at least 1 (got \(shards))") }
-        var checkpoints: [Checkpoint] = []
+        if select == .offline {
+            throw SweepError.badOption("--select offline evaluates one checkpoint of each run, which needs no array: run rollout --select offline")
+        }
+        if select == nil && topK != nil { throw SweepError.badOption("--top-k belongs to --select both") }
+        var targets: [Target] = []
         for argument in arguments {
-            let location = try CheckpointLocation(argument)
-            let (_, checkpointTask) = try CheckpointPolicy.load(location, taskOverride: task, rule: deterministic ? .argmax : .softmax)
-            let path = absolute(location.path), file = URL(fileURLWithPath: path)
-            let label = file.deletingLastPathComponent().lastPathComponent + "-" + file.deletingPathExtension().lastPathComponent
-            if let same = checkpoints.first(where: { $0.path == path || $0.label == label }) {
-                throw SweepError.badOption("--ckpt \(argument) is \(path), which is already in the sweep as \(same.path) (\(same.label))")
+            let target = try select.map { try Self.selection(of: argument, mode: $0, topK: topK, episodes: episodes, task: task, deterministic: deterministic) }
+                ?? Self.evaluation(of: argument, episodes: episodes, task: task, deterministic: deterministic)
+            if let same = targets.first(where: { $0.path == target.path || $0.label == target.label }) {
+                throw SweepError.badOption("--ckpt \(argument) is \(target.path), which is already in the sweep as \(same.path) (\(same.label))")
             }
-            let count = episodes ?? checkpointTask.defaultEvaluationEpisodes
-            guard shards <= count else {
-                throw SweepError.badOption("--shards \(shards) is more than the \(count) episodes of \(label): each shard needs one at least")
+            guard shards <= target.items else {
+                let what = select == nil ? "episodes" : "checkpoints"
+                throw SweepError.badOption("--shards \(shards) is more than the \(target.items) \(what) of \(target.label): each shard needs one at least")
             }
-            checkpoints.append(Checkpoint(path: path, label: label, episodes: count))
+            targets.append(target)
         }
         self.folder = absolute(folder)
-        self.checkpoints = checkpoints
+        self.targets = targets
+        self.select = select
         self.shards = shards
         rolloutArguments = ["--seed", String(seed)] + (task.map { ["--task", $0] } ?? []) + (deterministic ? ["--deterministic"] : [])
     }
 
-    /// The part `shard` (1-based) of `checkpoint` writes.
-    public func partPath(_ checkpoint: Checkpoint, shard: Int) -> String {
-        folder + "/parts/\(checkpoint.label).part-\(shard)-of-\(shards).json"
+    private static func evaluation(of argument: String, episodes: Int?, task: String?, deterministic: Bool) throws -> Target {
+        let location = try CheckpointLocation(argument)
+        let (_, checkpointTask) = try CheckpointPolicy.load(location, taskOverride: task, rule: deterministic ? .argmax : .softmax)
+        let path = absolute(location.path), file = URL(fileURLWithPath: path)
+        let count = episodes ?? checkpointTask.defaultEvaluationEpisodes
+        return Target(path: path, label: file.deletingLastPathComponent().lastPathComponent + "-" + file.deletingPathExtension().lastPathComponent,
+                      items: count, arguments: ["--ckpt", path, "--episodes", String(count)])
     }
 
-    /// The merged report of `checkpoint`.
-    public func reportPath(_ checkpoint: Checkpoint) -> String { folder + "/\(checkpoint.label).json" }
+    private static func selection(of argument: String, mode: RunSelection.Mode, topK: Int?, episodes: Int?, task: String?,
+                                  deterministic: Bool) throws -> Target {
+        guard let run = try CheckpointLocation(argument).run else {
+            throw SweepError.badOption("--select needs runs, and \(argument) is a single checkpoint file")
+        }
+        let plan = try RunSelection.Plan(run, mode: mode, topK: topK)
+        for epoch in plan.epochs {
+            _ = try CheckpointPolicy.load(try CheckpointLocation(run.path, epoch: epoch), taskOverride: task,
+                                          rule: deterministic ? .argmax : .softmax)
+        }
+        let path = absolute(run.path)
+        return Target(path: path, label: URL(fileURLWithPath: path).lastPathComponent, items: plan.epochs.count,
+                      arguments: ["--ckpt", path, "--select", mode.rawValue] + (topK.map { ["--top-k", String($0)] } ?? [])
+                          + (episodes.map { ["--episodes", String($0)] } ?? []))
+    }
+
+    /// The part `shard` (1-based) of `target` writes.
+    public func partPath(_ target: Target, shard: Int) -> String {
+        folder + "/parts/\(target.label).part-\(shard)-of-\(shards).json"
+    }
+
+    /// The merged report of `target`.
+    public func reportPath(_ target: Target) -> String { folder + "/\(target.label).json" }
 
     /// Writes `evaluate.sbatch` (the array) and `merge.sbatch` (the dependent merge), and makes `logs/` and `parts/`.
     @discardableResult
     public func write(resources: SlurmResources, executables: SweepExecutables) throws -> WrittenSweep {
         let rollout = try executables.path(of: "rollout")
-        let commands = checkpoints.flatMap { checkpoint in
+        let commands = targets.flatMap { target in
             (1...shards).map { shard in
-                [rollout, "--ckpt", checkpoint.path, "--episodes", String(checkpoint.episodes)] + rolloutArguments
-                    + ["--threads", String(resources.cpusPerTask), "--shard", "\(shard)/\(shards)", "--json", partPath(checkpoint, shard: shard)]
+                [rollout] + target.arguments + rolloutArguments
+                    + ["--threads", String(resources.cpusPerTask), "--shard", "\(shard)/\(shards)", "--json", partPath(target, shard: shard)]
             }
         }
-        let merges = checkpoints.map { checkpoint in
-            [rollout, "--merge"] + (1...shards).map { partPath(checkpoint, shard: $0) } + ["--json", reportPath(checkpoint)]
+        let merges = targets.map { target in
+            [rollout, "--merge"] + (1...shards).map { partPath(target, shard: $0) } + ["--json", reportPath(target)]
         }
         try prepare(folder)
         try FileManager.default.createDirectory(atPath: folder + "/parts", withIntermediateDirectories: true)
@@ -153,19 +188,28 @@ public struct EvaluationSweep: Sendable {
         let workingDirectory = FileManager.default.currentDirectoryPath
         try AtomicFile.write(Data(SlurmScript.array(
             name: name + "-evaluate",
-            header: ["Written by `sweep evaluate`: \(checkpoints.count) checkpoints × \(shards) shards of their episodes, "
-                + "one per array task; merge.sbatch merges them after.", "Submit: \(submission)"],
+            header: ["Written by `sweep evaluate`: \(summary), one per array task; merge.sbatch merges them after.",
+                     "Submit: \(submission)"],
             resources: resources, workingDirectory: workingDirectory, logs: folder + "/logs", commands: commands,
             runner: .plain).utf8), to: array)
         let mergeResources = try SlurmResources(cpusPerTask: 1, memory: resources.memory, timeLimit: resources.timeLimit,
                                                 partition: resources.partition)
         try AtomicFile.write(Data(SlurmScript.single(
             name: name + "-merge",
-            header: ["Written by `sweep evaluate`: merges each checkpoint's parts once the whole array has succeeded.",
+            header: ["Written by `sweep evaluate`: merges each \(targetKind)'s parts once the whole array has succeeded.",
                      "Submit after evaluate.sbatch: \(submission)"],
             resources: mergeResources, workingDirectory: workingDirectory, logs: folder + "/logs", commands: merges).utf8), to: merge)
         return WrittenSweep(scripts: [array, merge], submission: submission)
     }
+}
+
+extension EvaluationSweep {
+    /// "2 checkpoints × 4 shards of their episodes", or of the runs' checkpoints for a selection.
+    public var summary: String {
+        "\(targets.count) \(targetKind)\(targets.count == 1 ? "" : "s") × \(shards) shards of their \(select == nil ? "episodes" : "checkpoints")"
+    }
+
+    private var targetKind: String { select == nil ? "checkpoint" : "run" }
 }
 
 /// A grid axis must name something and name it once: two array tasks on one run folder would write the

@@ -300,8 +300,6 @@ struct Rollout: ParsableCommand {
     }
 }
 
-extension RunSelection.Mode: ExpressibleByArgument {}
-
 /// How many episodes online selection spends.
 enum SelectionBudget: String, ExpressibleByArgument, CaseIterable {
     case full

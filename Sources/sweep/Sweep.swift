@@ -1,5 +1,6 @@
 import ArgumentParser
 import CommandLineOptions
+import Evaluation
 import Foundation
 import Sweeps
 
@@ -86,17 +87,25 @@ struct TrainingGrid: ParsableCommand {
 struct ShardedEvaluation: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Evaluate checkpoints in shards of their episodes, then merge each one's parts.",
+        abstract: "Evaluate checkpoints in shards of their episodes, or select over runs' checkpoints in shards, then merge each one's parts.",
         discussion: """
             One array task per checkpoint and shard runs rollout --shard I/N --json --folder/parts/...; a job \
             submitted with --dependency=afterok on the array merges each checkpoint's parts into \
-            --folder/<run>-<checkpoint>.json, the same bytes as the checkpoint evaluated whole.
+            --folder/<run>-<checkpoint>.json, the same bytes as the checkpoint evaluated whole. With --select, \
+            each --ckpt is a run whose checkpoints the shards split, merged into --folder/<run>.json, the same \
+            bytes as rollout --select run whole.
             """)
 
-    @Option(parsing: .upToNextOption, help: "Checkpoints, as rollout's --ckpt takes them: a run's name or folder (its newest checkpoint), or a file.")
+    @Option(parsing: .upToNextOption, help: "Checkpoints, as rollout's --ckpt takes them: a run's name or folder (its newest checkpoint), or a file; with --select, runs.")
     var ckpt: [String] = []
 
-    @Option(parsing: .unconditional, help: "Shards of each checkpoint's episodes.")
+    @Option(help: "Model selection over each run's checkpoints, as rollout's: online (every checkpoint evaluated, the best taken) or both (and the offline choice).")
+    var select: RunSelection.Mode?
+
+    @Option(parsing: .unconditional, help: "With --select both: rank of offline selection, 0 = lowest mean L_d (default: the task preset's top_k).")
+    var topK: Int?
+
+    @Option(parsing: .unconditional, help: "Shards of each checkpoint's episodes, or with --select of each run's checkpoints.")
     var shards: Int
 
     @Option(parsing: .unconditional, help: "Episodes of each checkpoint (default: the paper's protocol, 100 for AntMaze and 10 for locomotion).")
@@ -118,14 +127,15 @@ struct ShardedEvaluation: ParsableCommand {
 
     func run() throws {
         try OptionCheck.atLeast(1, ("--shards", shards), ("--episodes", episodes))
+        try OptionCheck.atLeast(0, ("--top-k", topK))
         let resources = try slurm.resources()
         let sweep = try usage {
-            try EvaluationSweep(checkpoints: ckpt, shards: shards, episodes: episodes, seed: seed, task: task,
-                                deterministic: deterministic, folder: folder)
+            try EvaluationSweep(checkpoints: ckpt, select: select, topK: topK, shards: shards, episodes: episodes, seed: seed,
+                                task: task, deterministic: deterministic, folder: folder)
         }
         let written = try usage { try sweep.write(resources: resources, executables: .besideThisOne) }
-        print("wrote \(written.scripts.joined(separator: ", ")): \(sweep.checkpoints.count) checkpoints × \(sweep.shards) shards; "
-            + "reports \(sweep.checkpoints.map { sweep.reportPath($0) }.joined(separator: ", ")); submit with")
+        print("wrote \(written.scripts.joined(separator: ", ")): \(sweep.summary); "
+            + "reports \(sweep.targets.map { sweep.reportPath($0) }.joined(separator: ", ")); submit with")
         print(written.submission)
     }
 }

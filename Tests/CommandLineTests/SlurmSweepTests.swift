@@ -3,7 +3,8 @@ import Foundation
 import Testing
 
 /// `sweep` for real: a one-node Slurm cluster on this machine (`LocalSlurm`) runs a training grid, with
-/// one job stopped by Slurm's warning signal and requeued, and a sharded evaluation with its merge job;
+/// one job stopped by Slurm's warning signal and requeued, a sharded evaluation and a sharded model
+/// selection, each with its merge job;
 /// every file comes out as the same work run by hand gives it, byte for byte.
 @Suite struct SlurmSweepTests {
     @Test func aSweepOnSlurmWritesTheFilesOfTheSameWorkRunByHand() throws {
@@ -25,8 +26,9 @@ import Testing
                                              "--out", work + "/datasets/hopper_medium-v2.hdf5"])
         try #require(made.status == 0, "\(made)")
         try FileManager.default.copyItem(atPath: work + "/datasets/hopper_medium-v2.hdf5", toPath: work + "/datasets/hopper_medium_replay-v2.hdf5")
-        let checkpoint = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("checkpoints/run7/epoch_0200.safetensors").path
+        let run7 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("checkpoints/run7").path
+        let checkpoint = run7 + "/epoch_0200.safetensors"
         let resources = ["--cpus-per-task", "1", "--mem", "256M", "--time", "10"]
 
         let training = try CommandLineTests.run(["sweep", "train", "--tasks"] + tasks + ["--seeds"] + seeds + ["--folder", "grid"]
@@ -35,6 +37,10 @@ import Testing
         let evaluation = try CommandLineTests.run(["sweep", "evaluate", "--ckpt", checkpoint, "--shards", "2", "--episodes", "3",
                                                    "--folder", "evaluation"] + resources, in: work)
         try #require(evaluation.status == 0, "\(evaluation)")
+        // Online selection over run7's four checkpoints, one episode each, in two shards of two checkpoints.
+        let selection = try CommandLineTests.run(["sweep", "evaluate", "--ckpt", run7, "--select", "online", "--shards", "2",
+                                                  "--episodes", "1", "--folder", "selection"] + resources, in: work)
+        try #require(selection.status == 0, "\(selection)")
         func submit(_ outcome: CommandLineTests.Outcome) throws -> String {
             let line = try #require(outcome.output.split(separator: "\n").last.map(String.init))
             let submitted = try CleanProcess.run("/bin/bash", ["-c", line], environment: slurm.environment)
@@ -43,6 +49,7 @@ import Testing
         }
         let arrayJob = try #require(try submit(training).split(separator: " ").last.map(String.init)?.trimmingCharacters(in: .whitespacesAndNewlines))
         _ = try submit(evaluation)
+        _ = try submit(selection)
 
         // Slurm's warning to the first run once it is under way (its configuration is written after the
         // handlers are installed), as the time limit would send it: the run stops, the job requeues itself.
@@ -90,5 +97,11 @@ import Testing
         let merged = FileManager.default.contents(atPath: work + "/evaluation/run7-epoch_0200.json")
         #expect(merged != nil && merged == FileManager.default.contents(atPath: work + "/by-hand.json"),
                 "\((try? FileManager.default.contentsOfDirectory(atPath: work + "/evaluation/logs")) ?? [])")
+        let wholeSelection = try CommandLineTests.run(["rollout", "--ckpt", run7, "--select", "online", "--episodes", "1",
+                                                       "--json", work + "/selection-by-hand.json"])
+        try #require(wholeSelection.status == 0, "\(wholeSelection)")
+        let mergedSelection = FileManager.default.contents(atPath: work + "/selection/run7.json")
+        #expect(mergedSelection != nil && mergedSelection == FileManager.default.contents(atPath: work + "/selection-by-hand.json"),
+                "\((try? FileManager.default.contentsOfDirectory(atPath: work + "/selection/logs")) ?? [])")
     }
 }

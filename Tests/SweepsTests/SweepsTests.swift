@@ -1,5 +1,6 @@
 import CleanProcesses
 import Datasets
+import Evaluation
 import Foundation
 import Sweeps
 import Testing
@@ -143,13 +144,13 @@ import Testing
         try workspace.standIn("rollout", "exit 0")
         let sweep = try EvaluationSweep(checkpoints: ["run7"], shards: 2, episodes: nil, seed: 3, task: nil, deterministic: true,
                                         folder: workspace.path + "/evaluation")
-        #expect(sweep.checkpoints.map(\.label) == ["run7-epoch_0200"] && sweep.checkpoints[0].episodes == 10)
+        #expect(sweep.targets.map(\.label) == ["run7-epoch_0200"] && sweep.targets[0].items == 10)
         let written = try sweep.write(resources: Self.resources, executables: workspace.executables)
         let folder = workspace.path + "/evaluation"
         #expect(written.submission == "array=$(sbatch --parsable \(folder)/evaluate.sbatch) && "
             + "sbatch --dependency=afterok:${array%%;*} \(folder)/merge.sbatch")
         let array = try String(contentsOfFile: folder + "/evaluate.sbatch", encoding: .utf8)
-        let checkpoint = sweep.checkpoints[0].path
+        let checkpoint = sweep.targets[0].path
         #expect(array.contains("#SBATCH --array=0-1\n") && !array.contains("--signal"))
         #expect(array.contains("  1) run=(\(workspace.path)/bin/rollout --ckpt \(checkpoint) --episodes 10 --seed 3 --deterministic "
             + "--threads 2 --shard 2/2 --json \(folder)/parts/run7-epoch_0200.part-2-of-2.json) ;;"), "\(array)")
@@ -158,6 +159,24 @@ import Testing
         #expect(merge.contains("\n\(workspace.path)/bin/rollout --merge \(folder)/parts/run7-epoch_0200.part-1-of-2.json "
             + "\(folder)/parts/run7-epoch_0200.part-2-of-2.json --json \(folder)/run7-epoch_0200.json\n"), "\(merge)")
         #expect(FileManager.default.fileExists(atPath: folder + "/parts"))
+    }
+
+    @Test func aSelectionSplitsEachRunsCheckpointsIntoShards() throws {
+        let workspace = try Workspace()
+        try workspace.standIn("rollout", "exit 0")
+        let sweep = try EvaluationSweep(checkpoints: ["run7"], select: .both, topK: 1, shards: 2, episodes: 3, seed: 0, task: nil,
+                                        deterministic: false, folder: workspace.path + "/selection")
+        #expect(sweep.targets.map(\.label) == ["run7"] && sweep.targets[0].items == 4)
+        #expect(sweep.summary == "1 run × 2 shards of their checkpoints")
+        _ = try sweep.write(resources: Self.resources, executables: workspace.executables)
+        let folder = workspace.path + "/selection", run = sweep.targets[0].path
+        #expect(run.hasSuffix("/checkpoints/run7"))
+        let array = try String(contentsOfFile: folder + "/evaluate.sbatch", encoding: .utf8)
+        #expect(array.contains("  0) run=(\(workspace.path)/bin/rollout --ckpt \(run) --select both --top-k 1 --episodes 3 --seed 0 "
+            + "--threads 2 --shard 1/2 --json \(folder)/parts/run7.part-1-of-2.json) ;;"), "\(array)")
+        let merge = try String(contentsOfFile: folder + "/merge.sbatch", encoding: .utf8)
+        #expect(merge.contains("\n\(workspace.path)/bin/rollout --merge \(folder)/parts/run7.part-1-of-2.json "
+            + "\(folder)/parts/run7.part-2-of-2.json --json \(folder)/run7.json\n"), "\(merge)")
     }
 
     @Test func badEvaluationsAreRefusedWithWhatIsWrong() throws {
@@ -174,8 +193,25 @@ import Testing
         #expect(refusal(["run7"], shards: 11) == "--shards 11 is more than the 10 episodes of run7-epoch_0200: each shard needs one at least")
         #expect(refusal(["run7"], shards: 4, episodes: 3).hasPrefix("--shards 4 is more than the 3 episodes"))
         let file = try #require(try? EvaluationSweep(checkpoints: ["run7"], shards: 1, episodes: nil, seed: 0, task: nil,
-                                                      deterministic: false, folder: "/tmp/never").checkpoints[0].path)
+                                                      deterministic: false, folder: "/tmp/never").targets[0].path)
         #expect(refusal(["run7", file], shards: 1).contains("which is already in the sweep"))
         #expect(refusal(["no-such-run"], shards: 1).contains("no run or checkpoint 'no-such-run'"))
+        func selectionRefusal(_ mode: RunSelection.Mode, _ arguments: [String], shards: Int = 1, topK: Int? = nil) -> String {
+            do {
+                _ = try EvaluationSweep(checkpoints: arguments, select: mode, topK: topK, shards: shards, episodes: nil, seed: 0,
+                                        task: nil, deterministic: false, folder: "/tmp/never")
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(selectionRefusal(.online, ["run7"], shards: 5) == "--shards 5 is more than the 4 checkpoints of run7: each shard needs one at least")
+        #expect(selectionRefusal(.online, [file]) == "--select needs runs, and \(file) is a single checkpoint file")
+        #expect(selectionRefusal(.offline, ["run7"]).hasPrefix("--select offline evaluates one checkpoint of each run"))
+        #expect(selectionRefusal(.both, ["run7"], topK: 9).contains("offline selection's top_k is 9"))
+        #expect(throws: SweepError.badOption("--top-k belongs to --select both")) {
+            try EvaluationSweep(checkpoints: ["run7"], topK: 1, shards: 1, episodes: nil, seed: 0, task: nil, deterministic: false,
+                                folder: "/tmp/never")
+        }
     }
 }
