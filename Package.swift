@@ -80,7 +80,7 @@ let package = Package(
             "RLCore", "NeuralNet", "SeededRandom", "Parallel", "Persistence", "TerminalProgress",
         ]),
         .target(name: "SoftActorCritic", dependencies: [
-            "RLCore", "NeuralNet", "Environments", "SeededRandom", "Persistence", "TerminalProgress",
+            "RLCore", "NeuralNet", "Parallel", "Environments", "SeededRandom", "Persistence", "TerminalProgress",
         ]),
         .target(name: "Bandit", dependencies: ["DiffusionQL", "NeuralNet", "SeededRandom", "TerminalProgress"]),
         .target(name: "Datasets", dependencies: [
@@ -93,8 +93,8 @@ let package = Package(
         .target(name: "Viewer", dependencies: ["Evaluation", "Environments", "MuJoCo", "Persistence", "CGLFW", "CEGL", "CPNG"]),
 
         .target(name: "Benchmarks", dependencies: [
-            "Evaluation", "Datasets", "DiffusionQL", "RLCore", "NeuralNet", "Environments", "MuJoCo", "CMuJoCo", "SeededRandom",
-            "Parallel", "TerminalProgress",
+            "Evaluation", "Datasets", "DiffusionQL", "SoftActorCritic", "RLCore", "NeuralNet", "Environments", "MuJoCo", "CMuJoCo",
+            "SeededRandom", "Parallel", "TerminalProgress",
         ]),
         .target(name: "Sweeps", dependencies: ["Evaluation", "Datasets", "Environments", "Persistence"]),
         .target(name: "CommandLineOptions", dependencies: [

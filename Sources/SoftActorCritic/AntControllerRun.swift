@@ -123,13 +123,16 @@ public final class AntControllerRun {
 
     /// Opens the run in `folder`, resuming it when its resume state is there. A folder holding the
     /// history of a run (progress, the kept policy) without a resume state is refused (`RunHistoryError`)
-    /// unless `startOver`, which deletes it first.
-    public init(folder: String, config: AntControllerConfig, models: ModelDirectory, startOver: Bool = false) throws {
+    /// unless `startOver`, which deletes it first. The networks run on `threads` threads, to the same
+    /// bytes on any number.
+    public init(folder: String, config: AntControllerConfig, models: ModelDirectory, threads: Int = 1,
+                startOver: Bool = false) throws {
         self.folder = folder
         deletedHistory = try RunHistory.requireResumable(
             folder: folder, history: ["progress.csv", "controller_policy.safetensors"].map { ($0, $0) }, startOver: startOver)
         self.config = config
-        sac = try OnlineSAC(config: config.sac, environment: try AntGoalReachingEnvironment(settings: config.task, models: models))
+        sac = try OnlineSAC(config: config.sac, environment: try AntGoalReachingEnvironment(settings: config.task, models: models),
+                            threads: threads)
         evaluator = try ControllerEvaluator(config: config, models: models)
 
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -3,6 +3,7 @@ import Foundation
 import Persistence
 import RLCore
 import NeuralNet
+import Parallel
 import SeededRandom
 
 /// What every online SAC run shares, whatever it trains for (the behaviour agent of the locomotion
@@ -35,15 +36,16 @@ final class OnlineSAC {
     var step: Int { replay.stepsAppended }
 
     /// SAC on `environment`, its weights drawn from the run's initialization stream and everything it
-    /// draws afterwards (resets, action noise, minibatches) from its training stream.
-    init(config: SACConfig, environment: any Environment) throws {
+    /// draws afterwards (resets, action noise, minibatches) from its training stream. Its network passes
+    /// run on `threads` threads, to the same numbers on any number.
+    init(config: SACConfig, environment: any Environment, threads: Int) throws {
         self.config = config
         self.environment = environment
         let nq = environment.simulation.qpos.count, nv = environment.simulation.qvel.count
         let observationDimension = environment.observationSpace.dimension, actionDimension = environment.actionSpace.dimension
         var initializer = SeededGenerator(.initialization, seed: config.seed)
         agent = try SoftActorCritic(config: config, stateDimension: observationDimension, actionDimension: actionDimension,
-                                    generator: &initializer)
+                                    pool: WorkerPool(threads: threads), generator: &initializer)
         generator = SeededGenerator(.training, seed: config.seed)
         replay = ReplayBuffer(capacity: config.replayCapacity, observationDimension: observationDimension,
                               actionDimension: actionDimension, qposDimension: nq, qvelDimension: nv)

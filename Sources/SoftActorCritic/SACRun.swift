@@ -93,14 +93,15 @@ public final class SACRun {
 
     /// Opens the run in `folder`, resuming it when its resume state is there. A folder holding the
     /// history of a run (progress, policies, medium-replay data) without a resume state is refused
-    /// (`RunHistoryError`) unless `startOver`, which deletes it first.
-    public init(folder: String, environment id: EnvironmentID, config: SACConfig, models: ModelDirectory,
+    /// (`RunHistoryError`) unless `startOver`, which deletes it first. The networks run on `threads`
+    /// threads; the run is the same, to the byte, on any number.
+    public init(folder: String, environment id: EnvironmentID, config: SACConfig, models: ModelDirectory, threads: Int = 1,
                 startOver: Bool = false, mediumReplayWriter: @escaping MediumReplayWriter) throws {
         self.folder = folder
         deletedHistory = try Self.requireResumable(folder: folder, startOver: startOver)
         writeMediumReplay = mediumReplayWriter
         environmentID = id
-        sac = try OnlineSAC(config: config, environment: try id.makeEnvironment(models: models))
+        sac = try OnlineSAC(config: config, environment: try id.makeEnvironment(models: models), threads: threads)
         evaluationEnvironment = try id.makeEnvironment(models: models)
 
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

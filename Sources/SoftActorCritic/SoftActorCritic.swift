@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNet
+import Parallel
 import RLCore
 import SeededRandom
 
@@ -130,7 +131,9 @@ public final class SoftActorCritic {
     private let q2Gradient: FloatBuffer
     private let actionGradient: FloatBuffer
 
-    public init(config: SACConfig, stateDimension: Int, actionDimension: Int, generator: inout SeededGenerator) throws {
+    /// `pool` shares the parts of every network pass; the numbers are the same on any number of threads.
+    public init(config: SACConfig, stateDimension: Int, actionDimension: Int, pool: WorkerPool? = nil,
+                generator: inout SeededGenerator) throws {
         let problems = config.problems()
         guard problems.isEmpty else { throw SACError.invalidConfig(problems: problems) }
         self.config = config
@@ -138,10 +141,10 @@ public final class SoftActorCritic {
         self.actionDimension = actionDimension
         let rows = config.batchSize
         policy = TanhGaussianPolicy(stateDimension: stateDimension, actionDimension: actionDimension,
-                                    hiddenWidth: config.hiddenWidth, capacity: rows, generator: &generator)
+                                    hiddenWidth: config.hiddenWidth, capacity: rows, pool: pool, generator: &generator)
         func twinCritic() -> Critic {
             Critic(stateDimension: stateDimension, actionDimension: actionDimension, hiddenWidth: config.hiddenWidth,
-                   hiddenLayers: 2, activation: .relu, capacity: rows, generator: &generator)
+                   hiddenLayers: 2, activation: .relu, capacity: rows, pool: pool, generator: &generator)
         }
         critic = twinCritic()
         criticTarget = twinCritic()

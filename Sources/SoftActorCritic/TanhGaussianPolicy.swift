@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNet
+import Parallel
 import SeededRandom
 
 /// SAC's policy as rlkit builds it (D4RL's behaviour agents came from rlkit): two hidden ReLU layers,
@@ -27,7 +28,8 @@ public final class TanhGaussianPolicy {
     private let squashedActions: FloatBuffer
     private let outputGradient: FloatBuffer
 
-    public init(stateDimension: Int, actionDimension: Int, hiddenWidth: Int = 256, capacity: Int,
+    /// `pool` shares the parts of each network pass (`MLPTape`); nil runs them on the calling thread.
+    public init(stateDimension: Int, actionDimension: Int, hiddenWidth: Int = 256, capacity: Int, pool: WorkerPool? = nil,
                 generator: inout SeededGenerator) {
         self.stateDimension = stateDimension
         self.actionDimension = actionDimension
@@ -35,7 +37,7 @@ public final class TanhGaussianPolicy {
         network = MLP(sizes: [stateDimension, hiddenWidth, hiddenWidth, 2 * actionDimension],
                       names: ["fcs.0", "fcs.1", "last_fc"], activation: .relu,
                       parameters: parameters, generator: &generator)
-        tape = MLPTape(network, capacity: capacity)
+        tape = MLPTape(network, capacity: capacity, pool: pool)
         let cells = capacity * actionDimension
         noise = FloatBuffer(count: cells)
         standardDeviations = FloatBuffer(count: cells)

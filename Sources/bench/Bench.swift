@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
         abstract: "Speed figures, each as a ratio to this machine's own ceiling measured in the same run.",
         discussion: "Build with -c release: swift run -c release bench envs",
         version: packageVersion,
-        subcommands: [Envs.self, Lifetimes.self, Train.self, Act.self, Rollout.self, DatasetMemory.self, EvaluationMemory.self])
+        subcommands: [Envs.self, Lifetimes.self, Train.self, Act.self, SAC.self, Rollout.self, DatasetMemory.self, EvaluationMemory.self])
 }
 
 struct Envs: ParsableCommand {
@@ -98,6 +98,27 @@ struct Act: ParsableCommand {
         let figures = try stateCounts.map { try benchmark.act(states: $0!, threads: threads.count) }
         // The ceilings on as many cores as the acting calls had.
         print(TrainingBenchmark.report(figures, threads: threads.count))
+    }
+}
+
+struct SAC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sac",
+        abstract: "Milliseconds per gradient step of collect sac's agent (hopper dimensions, batch 256, widths 256), one figure per thread count.")
+
+    @Option(parsing: .unconditional, help: "Timed steps; the median is reported.")
+    var repeats = 101
+
+    @OptionGroup var threads: ThreadsOption
+
+    func run() throws {
+        try OptionCheck.atLeast(1, ("--repeats", repeats))
+        try threads.check()
+        // One thread and then all of them, each against the ceilings on as many cores.
+        for count in Set([1, threads.count]).sorted() {
+            let figure = try SACBenchmark.gradientStep(threads: count, repeats: repeats)
+            print(TrainingBenchmark.report([figure], threads: count))
+        }
     }
 }
 

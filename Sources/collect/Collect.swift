@@ -152,9 +152,11 @@ struct TrainBehaviour: ParsableCommand {
     @OptionGroup var startOver: StartOverOption
 
     @OptionGroup var models: ModelsOption
+    @OptionGroup var threads: ThreadsOption
 
     func checkOptions() throws {
         try OptionCheck.atLeast(1, ("--steps", steps), ("--until", until))
+        try threads.check()
         guard mediumScore.isFinite else { throw ValidationError("--medium-score must be a number (got \(mediumScore))") }
     }
 
@@ -168,7 +170,7 @@ struct TrainBehaviour: ParsableCommand {
         config.seed = seed
         let folder = runFolder ?? BehaviourDatasets.defaultRunFolder(environment)
         let training = try SACRun(folder: folder, environment: environment, config: config, models: try models.locate(),
-                                  startOver: startOver.startOver)
+                                  threads: threads.count, startOver: startOver.startOver)
         startOver.report(deleted: training.deletedHistory)
         print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new SAC run in \(folder)")
         try trainShowingProgress(training, untilStep: until)
@@ -217,9 +219,11 @@ struct TrainController: ParsableCommand {
     var firstTry = 1000
 
     @OptionGroup var models: ModelsOption
+    @OptionGroup var threads: ThreadsOption
 
     func run() throws {
         try OptionCheck.atLeast(1, ("--steps", steps), ("--until", until), ("--tries", tries))
+        try threads.check()
         try OptionCheck.atLeast(0, ("--first-try", firstTry))
         if evaluate {
             let folder = runFolder ?? AntControllerRun.defaultFolder
@@ -234,7 +238,8 @@ struct TrainController: ParsableCommand {
         config.sac.totalSteps = steps
         config.sac.seed = seed
         let folder = runFolder ?? AntControllerRun.defaultFolder
-        let training = try AntControllerRun(folder: folder, config: config, models: try models.locate(), startOver: startOver.startOver)
+        let training = try AntControllerRun(folder: folder, config: config, models: try models.locate(), threads: threads.count,
+                                            startOver: startOver.startOver)
         startOver.report(deleted: training.deletedHistory)
         print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new controller run in \(folder)")
         try trainShowingProgress(training, untilStep: until)

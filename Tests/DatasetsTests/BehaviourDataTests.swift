@@ -32,6 +32,22 @@ import Testing
         try names.map { try Data(contentsOf: URL(fileURLWithPath: folder.path($0))) }
     }
 
+    /// Widths and a batch that the passes split into several parts (of 32 rows, of 64 outputs), so that
+    /// three threads share them out differently from one.
+    @Test func aRunIsTheSameBytesOnAnyNumberOfThreads() throws {
+        var config = Self.tinyConfig()
+        config.hiddenWidth = 80
+        config.batchSize = 80
+        config.warmupSteps = 80
+        config.totalSteps = 300
+        let folders = try [TemporaryFolder(), TemporaryFolder()]
+        for (folder, threads) in zip(folders, [1, 3]) {
+            try SACRun(folder: folder.path("run"), environment: .hopper, config: config, models: models, threads: threads).train()
+        }
+        let names = ["run/resume.safetensors", "run/progress.csv", "run/expert_policy.safetensors"]
+        #expect(try files(folders[0], names) == files(folders[1], names))
+    }
+
     @Test func anInterruptedRunResumesToTheSameBytes() throws {
         let whole = try TemporaryFolder(), interrupted = try TemporaryFolder()
         try SACRun(folder: whole.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models).train()

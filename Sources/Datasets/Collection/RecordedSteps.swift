@@ -43,8 +43,9 @@ extension SACRun {
     /// A SAC run whose medium-replay data (the replay buffer at the medium policy) is written as a D4RL
     /// file, the way `collect sac` keeps it.
     public convenience init(folder: String, environment: EnvironmentID, config: SACConfig, models: ModelDirectory,
-                            startOver: Bool = false) throws {
-        try self.init(folder: folder, environment: environment, config: config, models: models, startOver: startOver) {
+                            threads: Int = 1, startOver: Bool = false) throws {
+        try self.init(folder: folder, environment: environment, config: config, models: models, threads: threads,
+                      startOver: startOver) {
             replay, metadata, path in
             let dataset = D4RLDataset(
                 steps: replay.chronological(rows: replay.count), observationDimension: replay.observationDimension,
