@@ -38,16 +38,25 @@ public final class WorkerPool: @unchecked Sendable {
     }
 }
 
+/// The caller opens a job, runs parts itself, closes the job and waits only for the workers that
+/// joined it while it was open. A worker that a busy machine has not scheduled by then never holds
+/// the caller up: it finds the job closed when it runs and goes back to waiting. (Waiting for every
+/// worker to check in cost a scheduler time slice per loop on an oversubscribed machine: a training
+/// step of about a hundred loops then took 50 times as long.)
 private final class PoolState: @unchecked Sendable {
     let threadCount: Int
     /// Guards sleeping: workers wait on it for the next job, the caller for the last worker.
     private let condition = NSCondition()
-    /// Bumped once per `forEach`; a worker runs a job when it sees a generation it has not run.
+    /// Bumped once per `forEach`: a worker looks for a job when it sees a generation it has not seen.
     private let generation = Atomic<Int>(0)
-    private let unfinishedWorkers = Atomic<Int>(0)
+    /// The generation whose job workers may join, 0 once the caller has closed it. With
+    /// `joinedWorkers`, read and written in sequentially consistent order: a worker counts itself in
+    /// before it looks, the caller closes before it counts, so one of the two sees the other.
+    private let openGeneration = Atomic<Int>(0)
+    private let joinedWorkers = Atomic<Int>(0)
     private let nextIndex = Atomic<Int>(0)
     private let isShuttingDown = Atomic<Bool>(false)
-    /// The loop being run; written only while no worker is running a job.
+    /// The loop being run; written only while no worker has joined a job.
     nonisolated(unsafe) private var job: ((Int) -> Void)?
     nonisolated(unsafe) private var jobCount = 0
 
@@ -64,10 +73,11 @@ private final class PoolState: @unchecked Sendable {
             job = body
             jobCount = count
             nextIndex.store(0, ordering: .relaxed)
-            unfinishedWorkers.store(threadCount - 1, ordering: .relaxed)
+            openGeneration.store(generation.load(ordering: .relaxed) + 1, ordering: .sequentiallyConsistent)
             publishGeneration()
             claimAndRun(count, body)
-            awaitWorkers()
+            openGeneration.store(0, ordering: .sequentiallyConsistent)
+            awaitJoinedWorkers()
             job = nil
         }
     }
@@ -82,8 +92,9 @@ private final class PoolState: @unchecked Sendable {
         while true {
             seen = waitForGeneration(after: seen)
             if isShuttingDown.load(ordering: .acquiring) { return }
-            if let job { claimAndRun(jobCount, job) }
-            if unfinishedWorkers.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+            joinedWorkers.add(1, ordering: .sequentiallyConsistent)
+            if openGeneration.load(ordering: .sequentiallyConsistent) == seen, let job { claimAndRun(jobCount, job) }
+            if joinedWorkers.subtract(1, ordering: .sequentiallyConsistent).newValue == 0 {
                 // Under the lock, so that a caller about to sleep cannot miss it.
                 condition.lock()
                 condition.broadcast()
@@ -107,13 +118,13 @@ private final class PoolState: @unchecked Sendable {
         }
     }
 
-    /// Until every worker has finished the job: spinning first, since the loops are short (one
-    /// environment step each), then yielding the core, then sleeping, so that a pool on an
-    /// oversubscribed machine does not burn the time its workers need.
-    private func awaitWorkers() {
-        if Backoff.spin(until: { unfinishedWorkers.load(ordering: .acquiring) == 0 }) { return }
+    /// Until the workers that joined the job have left it (every part is claimed by then, so they
+    /// are finishing theirs): spinning first, since parts are short, then yielding the core, then
+    /// sleeping, so that a pool on an oversubscribed machine does not burn the time its workers need.
+    private func awaitJoinedWorkers() {
+        if Backoff.spin(until: { joinedWorkers.load(ordering: .sequentiallyConsistent) == 0 }) { return }
         condition.lock()
-        while unfinishedWorkers.load(ordering: .acquiring) > 0 { condition.wait() }
+        while joinedWorkers.load(ordering: .sequentiallyConsistent) > 0 { condition.wait() }
         condition.unlock()
     }
 

@@ -51,6 +51,32 @@ import Testing
         #expect(total.load(ordering: .relaxed) == expected)
     }
 
+    /// With more busy threads than cores, workers often run late, after the caller has done every part
+    /// and closed the job; each index must still run once per call and none after its call returned.
+    @Test func everyIndexRunsOnceWhileTheMachineIsOversubscribed() {
+        let stop = Atomic<Bool>(false)
+        let busy = (0..<2 * ProcessInfo.processInfo.activeProcessorCount).map { _ in
+            Thread { while !stop.load(ordering: .relaxed) {} }
+        }
+        busy.forEach { $0.start() }
+        defer { stop.store(true, ordering: .relaxed) }
+        let pool = WorkerPool(threads: 3)
+        let currentCall = Atomic<Int>(0), lateRuns = Atomic<Int>(0)
+        var wrong: [Int] = []
+        for call in 1...3_000 {
+            currentCall.store(call, ordering: .relaxed)
+            let count = 2 + call % 6
+            let visits = Mutex([Int](repeating: 0, count: count))
+            pool.forEach(count) { index in
+                if currentCall.load(ordering: .relaxed) != call { lateRuns.add(1, ordering: .relaxed) }
+                visits.withLock { $0[index] += 1 }
+            }
+            if visits.withLock({ $0 }) != Array(repeating: 1, count: count) { wrong.append(call) }
+        }
+        #expect(wrong.isEmpty, "calls whose indices did not each run once: \(wrong.prefix(10))")
+        #expect(lateRuns.load(ordering: .relaxed) == 0)
+    }
+
     @Test func forEachReturnsOnlyWhenAllWorkIsDone() {
         let pool = WorkerPool(threads: 3)
         let finished = Atomic<Int>(0)
