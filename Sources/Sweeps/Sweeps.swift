@@ -115,8 +115,9 @@ public struct EvaluationSweep: Sendable {
         if select == nil && topK != nil { throw SweepError.badOption("--top-k belongs to --select both") }
         var targets: [Target] = []
         for argument in arguments {
-            let target = try select.map { try Self.selection(of: argument, mode: $0, topK: topK, episodes: episodes, task: task, deterministic: deterministic) }
-                ?? Self.evaluation(of: argument, episodes: episodes, task: task, deterministic: deterministic)
+            let target = try select.map { mode in
+                try Self.selection(of: argument, mode: mode, topK: topK, episodes: episodes, task: task, deterministic: deterministic)
+            } ?? Self.evaluation(of: argument, episodes: episodes, task: task, deterministic: deterministic)
             if let same = targets.first(where: { $0.path == target.path || $0.label == target.label }) {
                 throw SweepError.badOption("--ckpt \(argument) is \(target.path), which is already in the sweep as \(same.path) (\(same.label))")
             }
