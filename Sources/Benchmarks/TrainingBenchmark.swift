@@ -98,7 +98,7 @@ public struct TrainingBenchmark {
     /// run: a large sgemm (OpenBLAS), and the networks' own products at their widest shape.
     public static func report(_ figures: [Figure], threads: Int) -> String {
         let sgemm = BLAS.withThreads(threads) { sgemmGFLOPS() }, dense = denseGFLOPS(threads: threads)
-        var lines = ["large sgemm (2048³, OpenBLAS, \(threads) threads): \(String(format: "%.1f", sgemm)) GFLOP/s; "
+        var lines = ["large sgemm (2048³, OpenBLAS \(BLAS.kernelName) kernel, \(threads) threads): \(String(format: "%.1f", sgemm)) GFLOP/s; "
                         + "dense products (\(DenseProducts.backend.rawValue), 256 × 256 × 32, \(threads) threads): "
                         + String(format: "%.1f", dense) + " GFLOP/s; Mish on \(VectorUnit.current)",
                      "call                         median ms   GFLOP/call   GFLOP/s   of sgemm   of dense"]

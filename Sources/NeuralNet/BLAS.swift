@@ -15,6 +15,11 @@ public enum BLAS {
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
+    /// The kernel family OpenBLAS picked for this CPU at load time (e.g. "Haswell", "SkylakeX"). A CPU
+    /// newer than the library gets an old baseline ("Prescott": SSE3), and its sgemm is then no ceiling;
+    /// `OPENBLAS_CORETYPE` names the family to use instead.
+    public static var kernelName: String { String(cString: openblas_get_corename()) }
+
     /// OpenBLAS's thread count is one setting for the whole process, and a product's rounding depends
     /// on it (as on the product's shape). Work whose numbers must not change therefore runs as a region
     /// that holds the setting for its length: `withThreads(n)` sets n, and `atDefaultThreads` keeps the
