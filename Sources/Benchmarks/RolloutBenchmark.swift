@@ -45,7 +45,7 @@ public struct RolloutBenchmark {
         return """
             \(location.path): \(episodes) episodes, \(steps) steps, mean normalized score \(String(format: "%.2f", report.meanNormalizedScore)); Mish on \(VectorUnit.current)
             wall time \(String(format: "%.2f", seconds)) s (\(String(format: "%.2f", 1000 * seconds / Double(steps))) ms per step of all episodes)
-            floor \(String(format: "%.2f", floor)) s: acting \(String(format: "%.2f", actingFloor)) s (\(String(format: "%.1f", flops / 1e9)) GFLOP at \(String(format: "%.0f", ceiling)) GFLOP/s, the faster of the sgemm's \(String(format: "%.0f", sgemm)) and the dense products' \(String(format: "%.0f", dense))) + physics \(String(format: "%.2f", physicsFloor)) s (\(String(format: "%.0f", physicsRate)) raw steps/s per thread × \(min(threads, episodes)))
+            floor \(String(format: "%.2f", floor)) s: acting \(String(format: "%.2f", actingFloor)) s (\(String(format: "%.1f", flops / 1e9)) GFLOP at \(String(format: "%.0f", ceiling)) GFLOP/s, the faster of the sgemm's \(String(format: "%.0f", sgemm)) (OpenBLAS \(BLAS.kernelName) kernel) and the dense products' \(String(format: "%.0f", dense))) + physics \(String(format: "%.2f", physicsFloor)) s (\(String(format: "%.0f", physicsRate)) raw steps/s per thread × \(min(threads, episodes)))
             ratio to the floor \(String(format: "%.2f", seconds / floor))× (target ≤ \(Self.targetRatio)×)
             """
     }
