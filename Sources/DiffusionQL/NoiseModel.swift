@@ -39,12 +39,10 @@ public struct NoiseModel: Sendable {
         for row in 0..<rows { embedding.embed(steps[row], into: embedded + row * 16) }
         let time = timeMLP.forward(embedded, rows: rows, tape: tape.timeTape, parameters: parameters, recording: recording)
         let input = tape.input.pointer, width = inputWidth
-        for row in 0..<rows {
-            let destination = input + row * width
-            destination.update(from: noisyActions + row * actionDimension, count: actionDimension)
-            (destination + actionDimension).update(from: time + row * 16, count: 16)
-            (destination + actionDimension + 16).update(from: states + row * stateDimension, count: stateDimension)
-        }
+        copyColumns(actionDimension, rows: rows, from: noisyActions, stride: actionDimension, to: input, stride: width)
+        copyColumns(16, rows: rows, from: time, stride: 16, to: input + actionDimension, stride: width)
+        copyColumns(stateDimension, rows: rows, from: states, stride: stateDimension, to: input + actionDimension + 16,
+                    stride: width)
         return network.forward(input, rows: rows, tape: tape.networkTape, parameters: parameters, recording: recording)
     }
 
@@ -58,9 +56,9 @@ public struct NoiseModel: Sendable {
         let inputGradient = tape.inputGradient.pointer
         network.backward(epsGradient, tape: tape.networkTape, parameters: parameters, inputGradient: inputGradient)
         let timeGradient = tape.timeGradient.pointer
-        for row in 0..<rows {
-            (timeGradient + row * 16).update(from: inputGradient + row * width + actionDimension, count: 16)
-            actionGradient.map { ($0 + row * actionDimension).update(from: inputGradient + row * width, count: actionDimension) }
+        copyColumns(16, rows: rows, from: inputGradient + actionDimension, stride: width, to: timeGradient, stride: 16)
+        if let actionGradient {
+            copyColumns(actionDimension, rows: rows, from: inputGradient, stride: width, to: actionGradient, stride: actionDimension)
         }
         timeMLP.backward(timeGradient, tape: tape.timeTape, parameters: parameters)
     }

@@ -14,12 +14,24 @@ public enum Activation: Sendable {
         }
     }
 
-    /// gradient *= f'(x) for `count` elements, in place (x must not overlap gradient).
+    /// y = f(x) for `count` elements, x then overwritten with what `backward` reads: f'(x) for Mish,
+    /// from the exponential f took (the backward pass then multiplies only), x itself for ReLU.
+    /// y must not overlap x.
     @inline(__always)
-    func backward(_ x: UnsafePointer<Float>, scaling gradient: UnsafeMutablePointer<Float>, count: Int) {
+    func applyRecording(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
-        case .mish: nk_mish_backward(x, gradient, count)
-        case .relu: nk_relu_backward(x, gradient, count)
+        case .mish: nk_mish_with_derivative(x, y, x, count)
+        case .relu: nk_relu(x, y, count)
+        }
+    }
+
+    /// gradient *= f'(x) for `count` elements, in place, given what `applyRecording` left in place of x
+    /// (which must not overlap gradient).
+    @inline(__always)
+    func backward(_ recorded: UnsafePointer<Float>, scaling gradient: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .mish: nk_multiply(recorded, gradient, count)
+        case .relu: nk_relu_backward(recorded, gradient, count)
         }
     }
 }
@@ -34,9 +46,9 @@ public func mish(_ x: Float) -> Float {
 
 /// Mish's derivative on one value, by the same kernel as the backward pass.
 public func mishDerivative(_ x: Float) -> Float {
-    var x = x, gradient: Float = 1
-    nk_mish_backward(&x, &gradient, 1)
-    return gradient
+    var x = x, y: Float = 0, derivative: Float = 0
+    nk_mish_with_derivative(&x, &y, &derivative, 1)
+    return derivative
 }
 
 /// The kernels' e^x (Cephes' expf, within 2 ulp of exp on [-87, 88]).

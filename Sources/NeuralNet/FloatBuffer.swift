@@ -32,3 +32,16 @@ public final class FloatBuffer {
 
     public func fill(_ value: Float) { pointer.update(repeating: value, count: count) }
 }
+
+/// Copies a block of `columns` columns between row-major matrices of `rows` rows: row r's floats from
+/// `source + r * sourceStride` to `destination + r * destinationStride`. Element by element, since a
+/// memmove call for each row of a few floats costs more than the copy (networks' inputs are
+/// assembled this way from states, actions and time features).
+@inlinable
+public func copyColumns(_ columns: Int, rows: Int, from source: UnsafePointer<Float>, stride sourceStride: Int,
+                        to destination: UnsafeMutablePointer<Float>, stride destinationStride: Int) {
+    for row in 0..<rows {
+        let from = source + row * sourceStride, to = destination + row * destinationStride
+        for column in 0..<columns { to[column] = from[column] }
+    }
+}

@@ -31,8 +31,7 @@ public struct Linear: Sendable {
     @inline(__always)
     func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>,
                  transposed: UnsafePointer<Float>) {
-        let b = values + bias.offset
-        for row in 0..<rows { (y + row * outputs).update(from: b, count: outputs) }
+        nk_broadcast_row(values + bias.offset, outputs, rows, y)
         DenseProducts.forward(x, rows: rows, inputs: inputs, outputs: outputs,
                               weights: weights(values: values, transposed: transposed), into: y)
     }

@@ -61,7 +61,7 @@ public struct MLP: Sendable {
                     x = UnsafePointer(z)
                 } else if recording {
                     let y = tape.outputs[index].pointer + first * layer.outputs
-                    activation.apply(z, y, count: width)
+                    activation.applyRecording(z, y, count: width)
                     x = UnsafePointer(y)
                 } else {
                     activation.apply(z, z, count: width)
@@ -117,7 +117,8 @@ public struct MLP: Sendable {
         }
     }
 
-    /// gradient *= f'(z) on rows `first ..< first + count` of layer `index`'s output gradient.
+    /// gradient *= f'(z) on rows `first ..< first + count` of layer `index`'s output gradient, from what
+    /// the recording pass left in place of z.
     private func applyActivationBackward(_ index: Int, tape: MLPTape, to gradient: UnsafeMutablePointer<Float>,
                                          first: Int, count: Int) {
         guard isActivated(index) else { return }
@@ -141,6 +142,8 @@ public final class MLPTape {
     /// The threads that share the parts of a pass; nil runs them on the calling thread.
     public let pool: WorkerPool?
     let input: FloatBuffer
+    /// Each layer's z = x Wᵀ + b; after a recording pass, an activated layer's holds what its
+    /// activation's backward reads instead (`Activation.applyRecording`).
     let preActivations: [FloatBuffer]
     let outputs: [FloatBuffer]
     let gradientA: FloatBuffer

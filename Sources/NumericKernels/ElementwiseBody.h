@@ -46,12 +46,14 @@ INLINE vfloat VARIANT(mish)(vfloat x) {
     return x * (n / (n + 2.0f));
 }
 
-/// Mish'(x) = tanh(sp) + x (1 - tanh²(sp)) sigmoid(x) with sp = softplus(x); writing
-/// 1 - tanh²(sp) = 4(n + 1) / (n + 2)² keeps its precision where tanh(sp) is near 1.
-INLINE vfloat VARIANT(mish_derivative)(vfloat x) {
+/// Mish (the bits of `mish`) and Mish'(x) = tanh(sp) + x (1 - tanh²(sp)) sigmoid(x), sp = softplus(x),
+/// from the same exponential; writing 1 - tanh²(sp) = 4(n + 1) / (n + 2)² keeps its precision where
+/// tanh(sp) is near 1.
+INLINE void VARIANT(mish_and_derivative)(vfloat x, vfloat *value, vfloat *derivative) {
     vfloat w = VARIANT(exponential)(VARIANT(minimum)(x, 20.0f));
-    vfloat n = w * (w + 2.0f), d = n + 2.0f;
-    return n / d + x * (4.0f * (n + 1.0f) / (d * d)) * (w / (1.0f + w));
+    vfloat n = w * (w + 2.0f), d = n + 2.0f, t = n / d;
+    *value = x * t;
+    *derivative = t + x * (4.0f * (n + 1.0f) / (d * d)) * (w / (1.0f + w));
 }
 
 /// The last count % LANES elements of x, padded with zeros to a whole vector, so that they go through
@@ -77,7 +79,7 @@ INLINE vfloat VARIANT(relu_backward)(vfloat x, vfloat gradient) {
     return VARIANT(select)(x <= 0.0f, VARIANT(splat)(0.0f), gradient);
 }
 
-INLINE vfloat VARIANT(mish_backward)(vfloat x, vfloat gradient) { return gradient * VARIANT(mish_derivative)(x); }
+INLINE vfloat VARIANT(multiply)(vfloat factor, vfloat gradient) { return gradient * factor; }
 
 /// y[i] = function(x[i]) for i < count, the last count % LANES elements through the same vector code as the rest.
 #define ELEMENTWISE(name, function)                                                                         \
@@ -105,10 +107,35 @@ INLINE vfloat VARIANT(mish_backward)(vfloat x, vfloat gradient) { return gradien
 ELEMENTWISE(mish_all, mish)
 ELEMENTWISE(exponential_all, exponential)
 ELEMENTWISE(relu_all, relu)
-ELEMENTWISE_BACKWARD(mish_backward_all, mish_backward)
+ELEMENTWISE_BACKWARD(multiply_all, multiply)
 ELEMENTWISE_BACKWARD(relu_backward_all, relu_backward)
 #undef ELEMENTWISE
 #undef ELEMENTWISE_BACKWARD
+
+/// value[i] = Mish(x[i]) and derivative[i] = Mish'(x[i]); derivative may be x, the tail as in ELEMENTWISE.
+static void VARIANT(mish_with_derivative_all)(const float *x, float *value, float *derivative, long count) {
+    long whole = count / LANES * LANES;
+    vfloat v, d;
+    for (long i = 0; i < whole; i += LANES) {
+        VARIANT(mish_and_derivative)(VARIANT(load)(x + i), &v, &d);
+        VARIANT(store)(value + i, v);
+        VARIANT(store)(derivative + i, d);
+    }
+    if (whole < count) {
+        VARIANT(mish_and_derivative)(VARIANT(load_tail)(x + whole, count - whole), &v, &d);
+        VARIANT(store_tail)(value + whole, v, count - whole);
+        VARIANT(store_tail)(derivative + whole, d, count - whole);
+    }
+}
+
+/// y[r * count + j] = row[j] for r < rows and j < count: a bias laid under every row of a product.
+static void VARIANT(broadcast_row_all)(const float *row, long count, long rows, float *y) {
+    long whole = count / LANES * LANES;
+    for (long r = 0; r < rows; r++, y += count) {
+        for (long j = 0; j < whole; j += LANES) VARIANT(store)(y + j, VARIANT(load)(row + j));
+        for (long j = whole; j < count; j++) y[j] = row[j];
+    }
+}
 
 /// One Adam step over `count` parameters, in the order of operations of PyTorch's update:
 /// m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g g, p -= step m / (sqrt(v) / c2 + eps).

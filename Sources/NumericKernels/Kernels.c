@@ -91,7 +91,13 @@ int nk_use_vector_unit(const char *name) {
 
 void nk_mish(const float *x, float *y, long count) { DISPATCH(mish_all, x, y, count) }
 
-void nk_mish_backward(const float *x, float *gradient, long count) { DISPATCH(mish_backward_all, x, gradient, count) }
+void nk_mish_with_derivative(const float *x, float *value, float *derivative, long count) {
+    DISPATCH(mish_with_derivative_all, x, value, derivative, count)
+}
+
+void nk_multiply(const float *factor, float *gradient, long count) { DISPATCH(multiply_all, factor, gradient, count) }
+
+void nk_broadcast_row(const float *row, long count, long rows, float *y) { DISPATCH(broadcast_row_all, row, count, rows, y) }
 
 void nk_exponential(const float *x, float *y, long count) { DISPATCH(exponential_all, x, y, count) }
 

@@ -41,11 +41,9 @@ public final class Critic {
         -> (q1: UnsafeMutablePointer<Float>, q2: UnsafeMutablePointer<Float>) {
         precondition(rows <= capacity, "batch of \(rows) rows exceeds the critic's capacity \(capacity)")
         let width = stateDimension + actionDimension
-        for row in 0..<rows {
-            let destination = input.pointer + row * width
-            destination.update(from: states + row * stateDimension, count: stateDimension)
-            (destination + stateDimension).update(from: actions + row * actionDimension, count: actionDimension)
-        }
+        copyColumns(stateDimension, rows: rows, from: states, stride: stateDimension, to: input.pointer, stride: width)
+        copyColumns(actionDimension, rows: rows, from: actions, stride: actionDimension, to: input.pointer + stateDimension,
+                    stride: width)
         return (q1.forward(input.pointer, rows: rows, tape: tape1, parameters: parameters, recording: recording),
                 q2.forward(input.pointer, rows: rows, tape: tape2, parameters: parameters, recording: recording))
     }

@@ -56,21 +56,24 @@ import Testing
         var tested: [String] = []
         for unit in VectorUnit.all where VectorUnit.use(unit) {
             tested.append(unit)
-            var y = [Float](repeating: 0, count: x.count), e = y, relu = y, inPlace = x, reluInPlace = x
+            var y = [Float](repeating: 0, count: x.count), e = y, relu = y, recorded = y, inPlace = x, reluInPlace = x
+            var derivative = x
             var gradient = x.indices.map { Float($0 % 7) - 3 }, reluGradient = gradient
             nk_mish(x, &y, x.count)
             nk_mish(inPlace, &inPlace, inPlace.count)
+            nk_mish_with_derivative(derivative, &recorded, &derivative, derivative.count)
             nk_exponential(x, &e, x.count)
             nk_relu(x, &relu, x.count)
             nk_relu(reluInPlace, &reluInPlace, reluInPlace.count)
             let incoming = gradient
-            nk_mish_backward(x, &gradient, x.count)
+            nk_multiply(derivative, &gradient, x.count)
             nk_relu_backward(x, &reluGradient, x.count)
             for i in x.indices {
                 #expect(Self.sameBits(y[i], Reference.mish(x[i])), "\(unit): mish(\(x[i])) = \(y[i])")
-                #expect(Self.sameBits(inPlace[i], y[i]), "\(unit): mish in place of \(x[i])")
+                #expect(Self.sameBits(inPlace[i], y[i]) && Self.sameBits(recorded[i], y[i]), "\(unit): mish of \(x[i]) in place, with its derivative")
                 #expect(Self.sameBits(e[i], Reference.exponential(x[i])), "\(unit): exp(\(x[i])) = \(e[i])")
-                #expect(Self.sameBits(gradient[i], incoming[i] * Reference.mishDerivative(x[i])), "\(unit): mish'(\(x[i]))")
+                #expect(Self.sameBits(derivative[i], Reference.mishDerivative(x[i])), "\(unit): mish'(\(x[i])) = \(derivative[i])")
+                #expect(Self.sameBits(gradient[i], incoming[i] * Reference.mishDerivative(x[i])), "\(unit): gradient past mish at \(x[i])")
                 #expect(Self.sameBits(relu[i], max(x[i], 0)) && Self.sameBits(reluInPlace[i], relu[i]), "\(unit): relu(\(x[i]))")
                 let kept = x[i] <= 0 ? 0 : incoming[i]
                 #expect(Self.sameBits(reluGradient[i], kept), "\(unit): relu'(\(x[i])) = \(reluGradient[i])")
@@ -96,6 +99,21 @@ import Testing
             var kp = start, km = gradients.map { $0 * 0.5 }, kv = gradients.map { $0 * $0 }
             nk_adam(&kp, gradients, &km, &kv, count, beta1, beta2, stepSize, correction, epsilon)
             #expect(kp.map(\.bitPattern) == p.map(\.bitPattern) && km == m && kv == v, "\(unit)")
+        }
+    }
+
+    /// A bias laid under every row: widths below, at and past a vector, with a tail.
+    @Test func everyVectorUnitBroadcastsARowUnderEveryRow() {
+        let widest = VectorUnit.current
+        defer { _ = VectorUnit.use(widest) }
+        for unit in VectorUnit.all where VectorUnit.use(unit) {
+            for width in [1, 16, 37, 256] {
+                let row = (0..<width).map { Float($0) - 0.5 }, rows = 5
+                var y = [Float](repeating: .nan, count: rows * width + 1)
+                nk_broadcast_row(row, width, rows, &y)
+                #expect(Array(y.prefix(rows * width)) == Array((0..<rows).map { _ in row }.joined()), "\(unit), width \(width)")
+                #expect(y.last!.isNaN, "\(unit), width \(width): wrote past the rows")
+            }
         }
     }
 

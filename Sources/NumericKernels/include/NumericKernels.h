@@ -9,8 +9,12 @@
 /// y[i] = Mish(x[i]) = x tanh(softplus(x)); y may be x.
 void nk_mish(const float *x, float *y, long count);
 
-/// gradient[i] *= Mish'(x[i]); x must not overlap gradient.
-void nk_mish_backward(const float *x, float *gradient, long count);
+/// value[i] = Mish(x[i]) (the bits of nk_mish) and derivative[i] = Mish'(x[i]), from one exponential;
+/// derivative may be x, value must overlap neither.
+void nk_mish_with_derivative(const float *x, float *value, float *derivative, long count);
+
+/// gradient[i] *= factor[i] (a recorded derivative); factor must not overlap gradient.
+void nk_multiply(const float *factor, float *gradient, long count);
 
 /// y[i] = max(x[i], 0) as Swift's max gives it (a NaN stays); y may be x.
 void nk_relu(const float *x, float *y, long count);
@@ -43,6 +47,9 @@ void nk_add_column_sums(const float *g, long ldg, long rows, long count, float *
 
 /// target (columns × rows) = sourceᵀ, source being rows × columns, both row-major: a copy, in blocks of 8 × 8.
 void nk_transpose(const float *source, long rows, long columns, float *target);
+
+/// y[r * count + j] = row[j] for r < rows and j < count (a bias under every row of a product).
+void nk_broadcast_row(const float *row, long count, long rows, float *y);
 
 /// The vector unit the kernels use: the widest this CPU has ("avx512f", "avx2" or "baseline") unless
 /// nk_use_vector_unit chose another.
