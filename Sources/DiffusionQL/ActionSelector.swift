@@ -95,7 +95,7 @@ public final class ActionSelector {
         precondition(rows <= maxStates, "\(rows) states exceed the selector's \(maxStates)")
         let total = rows * candidates
         repeatInterleave(states, rows: rows, width: actor.stateDimension, times: candidates, into: repeatedStates.pointer)
-        actor.drawNoise(rows: total, generators: generators, rowsPerGenerator: candidates, into: noise.pointer)
+        drawNoise(states: rows, generators: generators, on: pool)
         let parts = Self.partCount(rows: total), partRows = Self.partRows(total: total)
         let scorePart = { (part: Int) in
             self.scoreCandidates(lane: self.lanes[part], first: part * partRows,
@@ -130,6 +130,20 @@ public final class ActionSelector {
                 spread[row * 2 * width + width + k] = Double(high)
             }
         }
+    }
+
+    /// The noise of every candidate row of `states` states, the states' streams shared out among the
+    /// pool's threads: each stream draws in its own order, so the numbers are the same on any pool.
+    private func drawNoise(states: Int, generators: UnsafeMutablePointer<SeededGenerator>, on pool: WorkerPool?) {
+        let total = states * candidates, width = actor.actionDimension
+        let parts = min(states, Self.partCount(rows: total)), statesPerPart = (states + parts - 1) / parts
+        let drawPart = { (part: Int) in
+            let first = part * statesPerPart, count = min(statesPerPart, states - first)
+            guard count > 0 else { return }
+            self.actor.drawNoise(rows: count * self.candidates, generators: generators + first, rowsPerGenerator: self.candidates,
+                                 into: self.noise.pointer + first * self.candidates * width, blockStride: total * width)
+        }
+        if let pool { pool.forEach(parts, drawPart) } else { (0..<parts).forEach(drawPart) }
     }
 
     /// Samples candidate rows first..<first + count of a batch of `total` with `lane`, and scores them.

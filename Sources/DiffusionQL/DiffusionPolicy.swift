@@ -77,13 +77,15 @@ public final class DiffusionPolicy {
     /// actionDimension (a_N, then the noise of steps N-1, ..., 1), row r drawn from
     /// `generators[r / rowsPerGenerator]`, so that what an episode draws does not depend on which
     /// other episodes share its batch. Each generator draws in the order an inline sampler would.
+    /// Block b starts at `noise + b * blockStride` (default rows × actionDimension), so that the rows
+    /// of a larger batch can be drawn in parts, a part's generators at a time.
     public func drawNoise(
         rows: Int, generators: UnsafeMutablePointer<SeededGenerator>, rowsPerGenerator: Int,
-        into noise: UnsafeMutablePointer<Float>
+        into noise: UnsafeMutablePointer<Float>, blockStride: Int? = nil
     ) {
-        let width = actionDimension
+        let width = actionDimension, stride = blockStride ?? rows * width
         for block in 0..<schedule.steps {
-            let destination = noise + block * rows * width
+            let destination = noise + block * stride
             for row in 0..<rows {
                 let generator = generators + row / rowsPerGenerator
                 for k in row * width ..< (row + 1) * width { destination[k] = Float(generator.pointee.normal()) }
