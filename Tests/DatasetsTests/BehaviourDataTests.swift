@@ -132,6 +132,18 @@ import Testing
         #expect(single.metadata["algorithm"] == "SAC" && single.metadata["level"] == "medium")
     }
 
+    /// The committed expert policies behave as the README's dataset table says: a few episodes of
+    /// each (sampled actions, as the datasets are made) score above the targets.
+    @Test(arguments: [(EnvironmentID.hopper, 90.0), (.walker2d, 90), (.halfcheetah, 80)])
+    func theCommittedExpertsScoreAboveTheirTargets(environment: EnvironmentID, target: Double) throws {
+        let folder = try #require(RunsFolder.find("sac-\(environment.rawValue)"), "no checkpoints/sac-\(environment.rawValue)")
+        var datasets = BehaviourDatasets(environment: environment, models: models, runFolder: folder)
+        datasets.collector.copies = 2
+        let data = try datasets.make(level: "expert", transitions: 2000, seed: 0)
+        let summary = DatasetSummary(data, task: try D4RLTask.named("\(environment.rawValue)-expert-v2"))
+        #expect(summary.episodes >= 2 && summary.normalizedScore > target, "\(environment): \(summary)")
+    }
+
     /// Whole episodes, each row's recorded simulator state reproduces its observation, the next
     /// observation is the next row within an episode, and every episode ends in a terminal or a time cut.
     @Test func collectedRowsAreConsecutiveStepsOfWholeEpisodes() throws {
