@@ -167,14 +167,18 @@ struct Rollout: ParsableCommand {
     @Option(parsing: .unconditional, help: "Episodes.")
     var episodes = 10
 
+    @Option(parsing: .unconditional, help: "Rounds, each an evaluation and then its floor; the median ratio is reported.")
+    var rounds = 3
+
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var models: ModelsOption
     @OptionGroup var vectorUnit: VectorUnitOption
 
     func run() throws {
-        try OptionCheck.atLeast(1, ("--episodes", episodes))
+        try OptionCheck.atLeast(1, ("--episodes", episodes), ("--rounds", rounds))
         try threads.check()
         try vectorUnit.apply()
-        print(try RolloutBenchmark(checkpoint: ckpt, episodes: episodes, models: try models.locate(), threads: threads.count).report())
+        print(try RolloutBenchmark(checkpoint: ckpt, episodes: episodes, models: try models.locate(), threads: threads.count,
+                                   rounds: rounds).report())
     }
 }

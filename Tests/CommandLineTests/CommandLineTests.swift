@@ -56,6 +56,7 @@ import Testing
     /// option or the path named (64: a usage error, 1: an input error).
     @Test(arguments: [
         (["rollout", "--ckpt", "run7", "--episodes", "0"], 64, "--episodes must be at least 1 (got 0)"),
+        (["bench", "rollout", "--rounds", "0"], 64, "--rounds must be at least 1 (got 0)"),
         (["rollout", "--ckpt", "run7", "--threads", "0"], 64, "--threads must be at least 1 (got 0)"),
         (["rollout", "--ckpt", "run7", "--epoch", "-1"], 64, "--epoch must be at least 0 (got -1)"),
         (["rollout", "--ckpt", "run7", "--select", "offline", "--top-k", "-1"], 64, "--top-k must be at least 0 (got -1)"),
