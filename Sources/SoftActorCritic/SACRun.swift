@@ -207,10 +207,12 @@ public final class SACRun {
         resumed = true
     }
 
-    /// See `RunHistory.requireResumable`.
+    /// See `RunHistory.requireResumable`. `expert_progress.csv` is the committed folders' record of an
+    /// expert policy trained by a later run than their medium one; it goes with that policy.
     @discardableResult
     public static func requireResumable(folder: String, startOver: Bool) throws -> [String] {
-        let history = ["progress.csv", "medium_policy.safetensors", "expert_policy.safetensors", "medium_replay.hdf5"]
+        let history = ["progress.csv", "medium_policy.safetensors", "expert_policy.safetensors", "medium_replay.hdf5",
+                       "expert_progress.csv"]
         return try RunHistory.requireResumable(folder: folder, history: history.map { ($0, $0) }, startOver: startOver)
     }
 

@@ -97,19 +97,23 @@ import Testing
     }
 
     /// A run folder whose resume state is gone keeps its history (progress, policies, medium-replay
-    /// data): reopening it is refused, and only starting over, asked for, deletes it.
+    /// data, the record of an expert from a later run, as the committed folders hold): reopening it is
+    /// refused, and only starting over, asked for, deletes it.
     @Test func historyWithoutResumeStateIsNeverOverwritten() throws {
         let (folder, run) = try trainedRunFolder()
         try FileManager.default.removeItem(atPath: run + "/resume.safetensors")
+        try FileManager.default.copyItem(atPath: run + "/progress.csv", toPath: run + "/expert_progress.csv")
         let progress = try files(folder, ["run/progress.csv"])
         let refusal = try #require(throws: RunHistoryError.self) {
             try SACRun(folder: run, environment: .hopper, config: Self.tinyConfig(), models: models)
         }
-        #expect(refusal.found == ["progress.csv", "medium_policy.safetensors", "expert_policy.safetensors", "medium_replay.hdf5"])
+        #expect(refusal.found == ["progress.csv", "medium_policy.safetensors", "expert_policy.safetensors", "medium_replay.hdf5",
+                                  "expert_progress.csv"])
         #expect(try files(folder, ["run/progress.csv"]) == progress)
         let again = try SACRun(folder: run, environment: .hopper, config: Self.tinyConfig(), models: models, startOver: true)
-        #expect(!again.resumed && again.step == 0 && again.deletedHistory.count == 5)
+        #expect(!again.resumed && again.step == 0 && again.deletedHistory.count == 6)
         #expect(!FileManager.default.fileExists(atPath: run + "/progress.csv"))
+        #expect(!FileManager.default.fileExists(atPath: run + "/expert_progress.csv"))
     }
 
     /// A folder holding a finished tiny run, whose medium and expert policies the collection tests use.
