@@ -94,15 +94,40 @@ public struct TrainingBenchmark {
                       flops: 2 * Double(states) * Self.actingMACs(config, candidates: candidates))
     }
 
-    /// The figures as a table, each GFLOP/s also as a fraction of two ceilings measured in the same
-    /// run: a large sgemm (OpenBLAS), and the networks' own products at their widest shape.
-    public static func report(_ figures: [Figure], threads: Int) -> String {
-        let sgemm = BLAS.withThreads(threads) { sgemmGFLOPS() }, dense = denseGFLOPS(threads: threads)
-        var lines = ["large sgemm (2048³, OpenBLAS \(BLAS.kernelName) kernel, \(threads) threads): \(String(format: "%.1f", sgemm)) GFLOP/s; "
-                        + "dense products (\(DenseProducts.backend.rawValue), 256 × 256 × 32, \(threads) threads): "
-                        + String(format: "%.1f", dense) + " GFLOP/s; Mish on \(VectorUnit.current)",
-                     "call                         median ms   GFLOP/call   GFLOP/s   of sgemm   of dense"]
-        for figure in figures {
+    /// The two ceilings the figures are compared with: a large sgemm (OpenBLAS), and the networks' own
+    /// products at their widest shape.
+    struct Ceilings {
+        let sgemm: Double
+        let dense: Double
+
+        init(threads: Int) {
+            sgemm = BLAS.withThreads(threads) { sgemmGFLOPS() }
+            dense = denseGFLOPS(threads: threads)
+        }
+    }
+
+    /// The ceilings' swing between the two measurements beyond which the report says the ratios are uncertain.
+    static let tolerableSwing = 0.15
+
+    /// Measures `figures` between two measurements of the ceilings (a shared machine's speed drifts
+    /// within a minute) and reports them as a table, each GFLOP/s also as a fraction of the faster of
+    /// each ceiling's two measurements: the stricter reading. A swing beyond `tolerableSwing` is said.
+    public static func report(threads: Int, _ figures: () throws -> [Figure]) rethrows -> String {
+        let before = Ceilings(threads: threads)
+        let measured = try figures()
+        let after = Ceilings(threads: threads)
+        let sgemm = max(before.sgemm, after.sgemm), dense = max(before.dense, after.dense)
+        let number = { (value: Double) in String(format: "%.1f", value) }
+        var lines = ["large sgemm (2048³, OpenBLAS \(BLAS.kernelName) kernel, \(threads) threads): \(number(sgemm)) GFLOP/s "
+                        + "(before \(number(before.sgemm)), after \(number(after.sgemm))); dense products "
+                        + "(\(DenseProducts.backend.rawValue), 256 × 256 × 32, \(threads) threads): \(number(dense)) GFLOP/s "
+                        + "(before \(number(before.dense)), after \(number(after.dense))); Mish on \(VectorUnit.current)"]
+        let swing = max(sgemm / min(before.sgemm, after.sgemm), dense / min(before.dense, after.dense)) - 1
+        if swing > tolerableSwing {
+            lines.append("the machine's speed changed by \(Int((100 * swing).rounded()))% during the run: the ratios are uncertain by as much")
+        }
+        lines.append("call                         median ms   GFLOP/call   GFLOP/s   of sgemm   of dense")
+        for figure in measured {
             lines.append(figure.name.padding(toLength: 28, withPad: " ", startingAt: 0)
                 + String(format: "%10.2f %12.3f %9.1f %9.0f%% %9.0f%%", figure.milliseconds, figure.flops / 1e9, figure.gflops,
                          100 * figure.gflops / sgemm, 100 * figure.gflops / dense))

@@ -60,11 +60,12 @@ struct Train: ParsableCommand {
         try threads.check()
         try vectorUnit.apply()
         let benchmark = TrainingBenchmark(repeats: repeats)
-        let figures = try BLAS.withThreads(threads.count) {
-            [try benchmark.trainStep(maxQBackup: false, threads: threads.count),
-             try benchmark.trainStep(maxQBackup: true, threads: threads.count)]
-        }
-        print(TrainingBenchmark.report(figures, threads: threads.count))
+        print(try TrainingBenchmark.report(threads: threads.count) {
+            try BLAS.withThreads(threads.count) {
+                [try benchmark.trainStep(maxQBackup: false, threads: threads.count),
+                 try benchmark.trainStep(maxQBackup: true, threads: threads.count)]
+            }
+        })
     }
 }
 
@@ -95,9 +96,10 @@ struct Act: ParsableCommand {
         try checkOptions()
         try vectorUnit.apply()
         let benchmark = TrainingBenchmark(repeats: repeats)
-        let figures = try stateCounts.map { try benchmark.act(states: $0!, threads: threads.count) }
         // The ceilings on as many cores as the acting calls had.
-        print(TrainingBenchmark.report(figures, threads: threads.count))
+        print(try TrainingBenchmark.report(threads: threads.count) {
+            try stateCounts.map { try benchmark.act(states: $0!, threads: threads.count) }
+        })
     }
 }
 
@@ -116,8 +118,7 @@ struct SAC: ParsableCommand {
         try threads.check()
         // One thread and then all of them, each against the ceilings on as many cores.
         for count in Set([1, threads.count]).sorted() {
-            let figure = try SACBenchmark.gradientStep(threads: count, repeats: repeats)
-            print(TrainingBenchmark.report([figure], threads: count))
+            print(try TrainingBenchmark.report(threads: count) { [try SACBenchmark.gradientStep(threads: count, repeats: repeats)] })
         }
     }
 }
