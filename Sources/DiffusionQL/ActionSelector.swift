@@ -93,6 +93,7 @@ public final class ActionSelector {
         into actions: UnsafeMutablePointer<Float>, on pool: WorkerPool? = nil
     ) {
         precondition(rows <= maxStates, "\(rows) states exceed the selector's \(maxStates)")
+        guard rows > 0 else { return }
         let total = rows * candidates
         repeatInterleave(states, rows: rows, width: actor.stateDimension, times: candidates, into: repeatedStates.pointer)
         drawNoise(states: rows, generators: generators, on: pool)

@@ -52,6 +52,16 @@ import Testing
         return Array(actions[chosen * 2 ..< chosen * 2 + 2])
     }
 
+    /// No running episode, no work: nothing drawn, nothing written.
+    @Test func noStatesIsNoCall() {
+        let selector = Self.selector(states: 2, rule: .softmax)
+        var generators = [SeededGenerator(seed: 1)], actions: [Float] = [7]
+        let before = generators[0].snapshot
+        selector.selectActions(states: [Float](repeating: 0, count: 4), rows: 0, generators: &generators, into: &actions,
+                               on: WorkerPool(threads: 2))
+        #expect(generators[0].snapshot == before && actions == [7])
+    }
+
     @Test(arguments: ActionSelector.Rule.allCases)
     func picksTheCandidateTheRuleSays(_ rule: ActionSelector.Rule) {
         let selector = Self.selector(states: 1, rule: rule)
