@@ -36,18 +36,14 @@ public struct NoiseModel: Sendable {
         tape: NoiseModelTape, parameters: Parameters, recording: Bool
     ) -> UnsafeMutablePointer<Float> {
         let embedded = tape.embedding.pointer, input = tape.input.pointer, width = inputWidth
-        if !recording && rows > 0 && (0..<rows).allSatisfy({ steps[$0] == steps[0] }) {
-            // A sampling step's rows share their step, and row-independent products give a row alone
-            // the numbers it gets among others (`DenseProducts`), so one row's features serve all. A
-            // recording pass keeps every row: the weight gradients sum over them.
-            embedding.embed(steps[0], into: embedded)
-            let time = timeMLP.forward(embedded, rows: 1, tape: tape.timeTape, parameters: parameters, recording: false)
-            copyColumns(16, rows: rows, from: time, stride: 0, to: input + actionDimension, stride: width)
-        } else {
-            for row in 0..<rows { embedding.embed(steps[row], into: embedded + row * 16) }
-            let time = timeMLP.forward(embedded, rows: rows, tape: tape.timeTape, parameters: parameters, recording: recording)
-            copyColumns(16, rows: rows, from: time, stride: 16, to: input + actionDimension, stride: width)
-        }
+        // A sampling step's rows share their step, and row-independent products give a row alone the
+        // numbers it gets among others (`DenseProducts`), so one row's time features serve all. A
+        // recording pass keeps every row: the weight gradients sum over them.
+        let shared = !recording && rows > 0 && (0..<rows).allSatisfy { steps[$0] == steps[0] }
+        let timeRows = shared ? 1 : rows
+        for row in 0..<timeRows { embedding.embed(steps[row], into: embedded + row * 16) }
+        let time = timeMLP.forward(embedded, rows: timeRows, tape: tape.timeTape, parameters: parameters, recording: recording)
+        copyColumns(16, rows: rows, from: time, stride: shared ? 0 : 16, to: input + actionDimension, stride: width)
         copyColumns(actionDimension, rows: rows, from: noisyActions, stride: actionDimension, to: input, stride: width)
         copyColumns(stateDimension, rows: rows, from: states, stride: stateDimension, to: input + actionDimension + 16,
                     stride: width)
