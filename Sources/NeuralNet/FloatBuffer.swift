@@ -4,9 +4,15 @@ public final class FloatBuffer {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
 
+    /// Bytes a buffer's start is aligned to: a cache line, so that a vector of 16 floats never
+    /// straddles two (malloc aligns large blocks to 16 bytes, which split every other AVX-512 store).
+    private static let alignment = 64
+
     public init(count: Int) {
         self.count = count
-        pointer = .allocate(capacity: max(count, 1))
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride,
+                                                   alignment: Self.alignment)
+            .bindMemory(to: Float.self, capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
 
