@@ -36,7 +36,8 @@ public struct MLP: Sendable {
     func isActivated(_ layer: Int) -> Bool { layer < layers.count - 1 || activateLast }
 
     /// Runs the network on `rows` rows of `input`, keeping what the backward pass needs in `tape`
-    /// unless `recording` is false (inference: activations in place, half the memory traffic).
+    /// unless `recording` is false (inference: the hidden layers of a part in its thread's scratch,
+    /// activations in place, so that they stay in the core's cache however many rows there are).
     /// Returns the output (rows × outputs), which lives in the tape until its next forward pass.
     /// Parts of rows go through all layers on the tape's pool.
     @discardableResult
@@ -51,10 +52,13 @@ public struct MLP: Sendable {
         }
         let values = UnsafePointer(parameters.values.pointer), transposed = parameters.transposedWeights()
         let firstInput = source
-        tape.run(Parts(of: rows, size: Self.rowsPerPart)) { first, count in
+        let last = layers.count - 1
+        tape.runOnThreads(Parts(of: rows, size: Self.rowsPerPart)) { first, count, thread in
             var x = firstInput + first * inputs
             for (index, layer) in layers.enumerated() {
-                let z = tape.preActivations[index].pointer + first * layer.outputs
+                let z = recording || index == last
+                    ? tape.preActivations[index].pointer + first * layer.outputs
+                    : tape.scratch(thread: thread, layer: index)
                 layer.forward(x, rows: count, into: z, values: values, transposed: transposed)
                 let width = count * layer.outputs
                 if !isActivated(index) {
@@ -69,8 +73,7 @@ public struct MLP: Sendable {
                 }
             }
         }
-        return recording || !isActivated(layers.count - 1)
-            ? layerOutput(layers.count - 1, tape) : tape.preActivations[layers.count - 1].pointer
+        return recording || !isActivated(last) ? layerOutput(last, tape) : tape.preActivations[last].pointer
     }
 
     /// Backpropagates `outputGradient` (rows × outputs) through the pass recorded in `tape`:
@@ -148,6 +151,10 @@ public final class MLPTape {
     let outputs: [FloatBuffer]
     let gradientA: FloatBuffer
     let gradientB: FloatBuffer
+    /// Per thread of the pool, two parts' worth of the widest layer, for the hidden layers of a pass
+    /// that does not record (each layer reads the one before it, so two alternate).
+    private let scratch: FloatBuffer
+    private let scratchPerLayer: Int
 
     public init(_ network: MLP, capacity: Int, pool: WorkerPool? = nil) {
         self.capacity = capacity
@@ -158,6 +165,14 @@ public final class MLPTape {
         let widest = network.layers.map { max($0.inputs, $0.outputs) }.max()!
         gradientA = FloatBuffer(count: capacity * widest)
         gradientB = FloatBuffer(count: capacity * widest)
+        // A whole number of cache lines, so that every thread's scratch starts on one as the buffer does.
+        scratchPerLayer = (MLP.rowsPerPart * widest + 15) / 16 * 16
+        scratch = FloatBuffer(count: (pool?.threadCount ?? 1) * 2 * scratchPerLayer)
+    }
+
+    /// Where hidden layer `layer` of a part run by `thread` goes in a pass that does not record.
+    func scratch(thread: Int, layer: Int) -> UnsafeMutablePointer<Float> {
+        scratch.pointer + (2 * thread + layer % 2) * scratchPerLayer
     }
 
     /// Runs `body` for each part, on the pool when there is one.
@@ -167,6 +182,15 @@ public final class MLPTape {
 
     func run(_ count: Int, _ body: (Int) -> Void) {
         if let pool { pool.forEach(count, body) } else { for index in 0..<count { body(index) } }
+    }
+
+    /// `run`, telling `body` which of the pool's threads runs the part as well (0 without a pool).
+    func runOnThreads(_ parts: Parts, _ body: (_ first: Int, _ count: Int, _ thread: Int) -> Void) {
+        if let pool {
+            pool.forEachOnThread(parts.count) { body(parts[$0].first, parts[$0].count, $1) }
+        } else {
+            for index in 0..<parts.count { body(parts[index].first, parts[index].count, 0) }
+        }
     }
 }
 

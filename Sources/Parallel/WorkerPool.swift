@@ -22,7 +22,7 @@ public final class WorkerPool: @unchecked Sendable {
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         state = PoolState(threadCount: max(1, threads))
         for worker in 1..<state.threadCount {
-            let thread = Thread { [state] in state.workerLoop() }
+            let thread = Thread { [state] in state.workerLoop(thread: worker) }
             thread.name = "WorkerPool-\(worker)"
             thread.start()
         }
@@ -34,6 +34,13 @@ public final class WorkerPool: @unchecked Sendable {
     /// Runs `body(i)` for every i in 0..<count, spread over the pool, and returns when all are done.
     /// `body` runs on several threads at once: each index must touch only state of its own.
     public func forEach(_ count: Int, _ body: (Int) -> Void) {
+        state.forEach(count) { index, _ in body(index) }
+    }
+
+    /// `forEach`, telling `body` which thread runs index i as well: `body(i, thread)` with thread in
+    /// 0..<threadCount (0 is the calling thread), no two at once on the same thread, so that each
+    /// thread can have scratch memory of its own.
+    public func forEachOnThread(_ count: Int, _ body: (_ index: Int, _ thread: Int) -> Void) {
         state.forEach(count, body)
     }
 }
@@ -57,16 +64,16 @@ private final class PoolState: @unchecked Sendable {
     private let nextIndex = Atomic<Int>(0)
     private let isShuttingDown = Atomic<Bool>(false)
     /// The loop being run; written only while no worker has joined a job.
-    nonisolated(unsafe) private var job: ((Int) -> Void)?
+    nonisolated(unsafe) private var job: ((Int, Int) -> Void)?
     nonisolated(unsafe) private var jobCount = 0
 
     init(threadCount: Int) {
         self.threadCount = threadCount
     }
 
-    func forEach(_ count: Int, _ body: (Int) -> Void) {
+    func forEach(_ count: Int, _ body: (Int, Int) -> Void) {
         guard threadCount > 1, count > 1 else {
-            for index in 0..<count { body(index) }
+            for index in 0..<count { body(index, 0) }
             return
         }
         withoutActuallyEscaping(body) { body in
@@ -75,7 +82,7 @@ private final class PoolState: @unchecked Sendable {
             nextIndex.store(0, ordering: .relaxed)
             openGeneration.store(generation.load(ordering: .relaxed) + 1, ordering: .sequentiallyConsistent)
             publishGeneration()
-            claimAndRun(count, body)
+            claimAndRun(count, body, thread: 0)
             openGeneration.store(0, ordering: .sequentiallyConsistent)
             awaitJoinedWorkers()
             job = nil
@@ -87,13 +94,13 @@ private final class PoolState: @unchecked Sendable {
         publishGeneration()
     }
 
-    func workerLoop() {
+    func workerLoop(thread: Int) {
         var seen = 0
         while true {
             seen = waitForGeneration(after: seen)
             if isShuttingDown.load(ordering: .acquiring) { return }
             joinedWorkers.add(1, ordering: .sequentiallyConsistent)
-            if openGeneration.load(ordering: .sequentiallyConsistent) == seen, let job { claimAndRun(jobCount, job) }
+            if openGeneration.load(ordering: .sequentiallyConsistent) == seen, let job { claimAndRun(jobCount, job, thread: thread) }
             if joinedWorkers.subtract(1, ordering: .sequentiallyConsistent).newValue == 0 {
                 // Under the lock, so that a caller about to sleep cannot miss it.
                 condition.lock()
@@ -110,11 +117,11 @@ private final class PoolState: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func claimAndRun(_ count: Int, _ body: (Int) -> Void) {
+    private func claimAndRun(_ count: Int, _ body: (Int, Int) -> Void, thread: Int) {
         while true {
             let index = nextIndex.add(1, ordering: .relaxed).oldValue
             guard index < count else { return }
-            body(index)
+            body(index, thread)
         }
     }
 

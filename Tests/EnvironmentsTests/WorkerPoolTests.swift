@@ -20,6 +20,26 @@ import Testing
         }
     }
 
+    /// `forEachOnThread` names each thread by one number of its own, 0 for the caller, so that
+    /// per-thread scratch is never used by two threads at once.
+    @Test(arguments: 1...3)
+    func eachThreadHasANumberOfItsOwn(_ threads: Int) {
+        let pool = WorkerPool(threads: threads)
+        let numbers = Mutex([ObjectIdentifier: Set<Int>]()), runs = Mutex([Int](repeating: 0, count: 24))
+        pool.forEachOnThread(24) { index, thread in
+            usleep(1_000)
+            numbers.withLock { $0[ObjectIdentifier(Thread.current), default: []].insert(thread) }
+            runs.withLock { $0[index] += 1 }
+        }
+        let byThread = numbers.withLock { $0 }
+        #expect(runs.withLock { $0 } == Array(repeating: 1, count: 24))
+        #expect(byThread.values.allSatisfy { $0.count == 1 }, "a thread was given two numbers: \(byThread)")
+        let all = byThread.values.flatMap { $0 }
+        #expect(Set(all).count == all.count, "two threads share a number: \(byThread)")
+        #expect(all.allSatisfy { (0..<threads).contains($0) })
+        #expect(byThread[ObjectIdentifier(Thread.current)] == [0])
+    }
+
     @Test func atLeastOneThread() {
         #expect(WorkerPool(threads: 0).threadCount == 1)
         #expect(WorkerPool(threads: -3).threadCount == 1)

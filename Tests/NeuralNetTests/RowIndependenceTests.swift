@@ -40,4 +40,25 @@ struct RowIndependenceTests {
             #expect(differing.isEmpty, "\(sizes), chunks \(chunks.prefix(5)): rows \(differing.prefix(10)) differ")
         }
     }
+
+    /// A pass that does not record keeps its hidden layers in per-thread scratch, reused part after
+    /// part; it must give the recording pass's bits on any number of threads.
+    @Test(arguments: sizes)
+    func aPassThatDoesNotRecordGivesTheRecordingPassesBits(_ sizes: [Int]) {
+        let rows = 150
+        var generator = SeededGenerator(seed: 8)
+        let parameters = Parameters()
+        let network = MLP(sizes: sizes, names: (1..<sizes.count).map { "layer\($0)" }, activation: .mish,
+                          parameters: parameters, generator: &generator)
+        let input = GradientCheck.randomValues(rows * sizes[0], seed: 10)
+        func pass(threads: Int, recording: Bool) -> [UInt32] {
+            let tape = MLPTape(network, capacity: rows, pool: threads > 1 ? WorkerPool(threads: threads) : nil)
+            let output = network.forward(input, rows: rows, tape: tape, parameters: parameters, recording: recording)
+            return (0..<rows * network.outputs).map { output[$0].bitPattern }
+        }
+        let recorded = pass(threads: 3, recording: true)
+        for threads in [1, 2, 3] {
+            #expect(pass(threads: threads, recording: false) == recorded, "\(sizes), \(threads) threads")
+        }
+    }
 }
