@@ -59,6 +59,8 @@ public final class Trainer {
     /// The stream of every draw of training: minibatches, diffusion noise, the Q1/Q2 choice.
     public internal(set) var generator: SeededGenerator
 
+    /// The threads that share the step's loops; nil when it runs on the calling thread alone.
+    private let pool: WorkerPool?
     private let batch: TransitionBatch
     /// Next states repeated for the max-Q backup (each row `nextActionSamples` times in a row).
     private let repeatedNextStates: FloatBuffer
@@ -81,6 +83,7 @@ public final class Trainer {
         let schedule = NoiseSchedule(config.schedule, steps: config.diffusionSteps)
         let rows = config.batchSize, nextRows = rows * config.nextActionsPerState
         let pool = threads > 1 ? WorkerPool(threads: threads) : nil
+        self.pool = pool
         func policy(capacity: Int) -> DiffusionPolicy {
             DiffusionPolicy(stateDimension: config.stateDimension, actionDimension: config.actionDimension,
                             maxAction: config.maxAction, schedule: schedule, hiddenWidth: config.hiddenWidth,
@@ -136,9 +139,9 @@ public final class Trainer {
         let (criticLoss, criticNorm) = try updateCritic()
         let (bcLoss, qLoss, actorNorm) = try updateActor()
         if step % config.emaEvery == 0 && step >= config.emaStartStep {
-            emaActor.parameters.blend(towards: actor.parameters, tau: 1 - config.emaDecay)
+            emaActor.parameters.blend(towards: actor.parameters, tau: 1 - config.emaDecay, pool: pool)
         }
-        criticTarget.parameters.blend(towards: critic.parameters, tau: config.targetUpdateRate)
+        criticTarget.parameters.blend(towards: critic.parameters, tau: config.targetUpdateRate, pool: pool)
         step += 1
         return StepLosses(bcLoss: bcLoss, qLoss: qLoss, criticLoss: criticLoss, actorLoss: bcLoss + config.eta * qLoss,
                           actorGradientNorm: actorNorm, criticGradientNorm: criticNorm)
@@ -155,7 +158,7 @@ public final class Trainer {
     private func updateCritic() throws -> (loss: Float, gradientNorm: Float) {
         let rows = batch.rows
         computeTargets()
-        critic.parameters.zeroGradients()
+        critic.parameters.zeroGradients(pool: pool)
         let (q1, q2) = critic.values(states: batch.states, actions: batch.actions, rows: rows)
         var loss: Double = 0
         let scale = 2 / Float(rows)
@@ -169,7 +172,7 @@ public final class Trainer {
         try requireFinite(criticLoss, "critic loss")
         critic.backward(q1Gradient: q1Gradient.pointer, q2Gradient: q2Gradient.pointer)
         let norm = clip(critic.parameters)
-        criticOptimizer.update()
+        criticOptimizer.update(pool: pool)
         return (criticLoss, norm)
     }
 
@@ -198,7 +201,7 @@ public final class Trainer {
 
     private func updateActor() throws -> (bcLoss: Float, qLoss: Float, gradientNorm: Float) {
         let rows = batch.rows
-        actor.parameters.zeroGradients()
+        actor.parameters.zeroGradients(pool: pool)
         let bcLoss = actor.behaviorCloningLoss(states: batch.states, actions: batch.actions, rows: rows,
                                                generator: &generator, accumulatingGradient: true)
         try requireFinite(bcLoss, "behaviour-cloning loss L_d")
@@ -225,12 +228,12 @@ public final class Trainer {
             actor.backwardThroughSample(newActionGradient.pointer)
         }
         let norm = clip(actor.parameters)
-        actorOptimizer.update()
+        actorOptimizer.update(pool: pool)
         return (bcLoss, qLoss, norm)
     }
 
     private func clip(_ parameters: Parameters) -> Float {
-        config.gradientNormClip > 0 ? parameters.clipGradientNorm(config.gradientNormClip) : parameters.gradientNorm()
+        config.gradientNormClip > 0 ? parameters.clipGradientNorm(config.gradientNormClip, pool: pool) : parameters.gradientNorm()
     }
 
     private func requireFinite(_ value: Float, _ name: String) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import NumericKernels
+import Parallel
 
 /// Adam as PyTorch implements it (betas 0.9 / 0.999, eps 1e-8 added after the bias-corrected
 /// square root), over one `Parameters` buffer.
@@ -24,15 +25,19 @@ public final class Adam {
         secondMoment = FloatBuffer(count: parameters.count)
     }
 
-    /// Applies one update from `parameters.gradients`.
-    public func update() {
+    /// Applies one update from `parameters.gradients`, its parts shared by `pool`.
+    public func update(pool: WorkerPool? = nil) {
         step += 1
         let correction1 = 1 - pow(Double(beta1), Double(step))
         let correction2 = 1 - pow(Double(beta2), Double(step))
         let stepSize = learningRate / Float(correction1)
         let sqrtCorrection2 = Float(correction2.squareRoot())
-        nk_adam(parameters.values.pointer, parameters.gradients.pointer, firstMoment.pointer, secondMoment.pointer,
-                parameters.count, beta1, beta2, stepSize, sqrtCorrection2, epsilon)
+        let values = parameters.values.pointer, gradients = parameters.gradients.pointer
+        let m = firstMoment.pointer, v = secondMoment.pointer
+        parameters.forEachPart(on: pool) { first, count in
+            nk_adam(values + first, gradients + first, m + first, v + first, count, beta1, beta2, stepSize,
+                    sqrtCorrection2, epsilon)
+        }
         parameters.valuesDidChange()
     }
 

@@ -50,7 +50,7 @@ public struct MLP: Sendable {
             tape.input.pointer.update(from: input, count: rows * inputs)
             source = UnsafePointer(tape.input.pointer)
         }
-        let values = UnsafePointer(parameters.values.pointer), transposed = parameters.transposedWeights()
+        let values = UnsafePointer(parameters.values.pointer), transposed = parameters.transposedWeights(pool: tape.pool)
         let firstInput = source
         let last = layers.count - 1
         tape.runOnThreads(Parts(of: rows, size: Self.rowsPerPart)) { first, count, thread in
@@ -91,7 +91,7 @@ public struct MLP: Sendable {
         var spare = tape.gradientB.pointer
         let last = layers.count - 1
         let values = UnsafePointer(parameters.values.pointer), gradients = parameters.gradients.pointer
-        let transposed = parameters.transposedWeights()
+        let transposed = parameters.transposedWeights(pool: tape.pool)
         let rowParts = Parts(of: rows, size: Self.rowsPerPart)
         let lastGradient = dy
         tape.run(rowParts) { first, count in
@@ -177,7 +177,7 @@ public final class MLPTape {
 
     /// Runs `body` for each part, on the pool when there is one.
     func run(_ parts: Parts, _ body: (Int, Int) -> Void) {
-        run(parts.count) { body(parts[$0].first, parts[$0].count) }
+        parts.run(on: pool, body)
     }
 
     func run(_ count: Int, _ body: (Int) -> Void) {
@@ -210,5 +210,14 @@ struct Parts {
     subscript(index: Int) -> (first: Int, count: Int) {
         let first = index * size
         return (first, min(size, total - first))
+    }
+
+    /// `body(first, count)` for each part, on `pool` when there is one.
+    func run(on pool: WorkerPool?, _ body: (_ first: Int, _ count: Int) -> Void) {
+        if let pool {
+            pool.forEach(count) { body(self[$0].first, self[$0].count) }
+        } else {
+            for index in 0..<count { body(self[index].first, self[index].count) }
+        }
     }
 }

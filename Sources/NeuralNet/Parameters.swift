@@ -1,4 +1,5 @@
 import NumericKernels
+import Parallel
 
 /// Every trainable tensor of a network in one flat buffer, with a gradient buffer of the same layout.
 ///
@@ -33,18 +34,29 @@ public final class Parameters {
 
     /// Every weight matrix transposed, Wᵀ [in, out] at W's offset, for the products that read it
     /// (`DenseProducts.Weights`); the values themselves where no product does. Call it before work is
-    /// split between threads: it rebuilds what is stale.
-    func transposedWeights() -> UnsafePointer<Float> {
+    /// split between threads (not from within a loop of `pool`): it rebuilds what is stale, one
+    /// matrix per index of `pool`'s loop.
+    func transposedWeights(pool: WorkerPool?) -> UnsafePointer<Float> {
         guard DenseProducts.needsTransposedWeights else { return UnsafePointer(values.pointer) }
         if transposesAreStale {
             if transposedValues.count != values.count { transposedValues = FloatBuffer(count: values.count) }
-            for tensor in tensors where tensor.shape.count == 2 {
-                nk_transpose(values.pointer + tensor.offset, tensor.shape[0], tensor.shape[1],
-                             transposedValues.pointer + tensor.offset)
+            let matrices = tensors.filter { $0.shape.count == 2 }, source = values.pointer, target = transposedValues.pointer
+            Parts(of: matrices.count, size: 1).run(on: pool) { index, _ in
+                let matrix = matrices[index]
+                nk_transpose(source + matrix.offset, matrix.shape[0], matrix.shape[1], target + matrix.offset)
             }
             transposesAreStale = false
         }
         return UnsafePointer(transposedValues.pointer)
+    }
+
+    /// Values per part of the loops over all of them, for `pool`'s threads to share: a multiple of
+    /// every vector unit's width, so that no element moves between a kernel's vector and tail code.
+    static let valuesPerPart = 16_384
+
+    /// `body(first, count)` over consecutive parts of all the values, on `pool` when there is one.
+    func forEachPart(on pool: WorkerPool?, _ body: (_ first: Int, _ count: Int) -> Void) {
+        Parts(of: count, size: Self.valuesPerPart).run(on: pool, body)
     }
 
     /// Total number of scalars.
@@ -85,8 +97,9 @@ public final class Parameters {
         valuesDidChange()
     }
 
-    public func zeroGradients() {
-        gradients.fill(0)
+    public func zeroGradients(pool: WorkerPool? = nil) {
+        let gradients = gradients.pointer
+        forEachPart(on: pool) { first, count in (gradients + first).update(repeating: 0, count: count) }
     }
 
     /// The L2 norm of all gradients together.
@@ -98,22 +111,28 @@ public final class Parameters {
 
     /// Scales the gradients so that their norm is at most `maxNorm`, as PyTorch's clip_grad_norm_
     /// (which multiplies by maxNorm / (norm + 1e-6) when that is below 1); returns the norm before.
+    /// The norm is one sum in order (its bits do not depend on threads); the scaling is shared by `pool`.
     @discardableResult
-    public func clipGradientNorm(_ maxNorm: Float) -> Float {
+    public func clipGradientNorm(_ maxNorm: Float, pool: WorkerPool? = nil) -> Float {
         let norm = gradientNorm()
         let scale = maxNorm / (norm + 1e-6)
         if scale < 1 {
-            for i in 0..<count { gradients.pointer[i] *= scale }
+            let gradients = gradients.pointer
+            forEachPart(on: pool) { first, count in
+                for i in first ..< first + count { gradients[i] *= scale }
+            }
         }
         return norm
     }
 
     /// values += tau * (source - values): Polyak averaging of a target network (tau = 0.005) and
-    /// the EMA of an actor (tau = 1 - decay).
-    public func blend(towards source: Parameters, tau: Float) {
+    /// the EMA of an actor (tau = 1 - decay), its parts shared by `pool`.
+    public func blend(towards source: Parameters, tau: Float, pool: WorkerPool? = nil) {
         precondition(source.tensors == tensors, "parameter layouts differ")
         let target = values.pointer, source = source.values.pointer
-        for i in 0..<count { target[i] += tau * (source[i] - target[i]) }
+        forEachPart(on: pool) { first, count in
+            for i in first ..< first + count { target[i] += tau * (source[i] - target[i]) }
+        }
         valuesDidChange()
     }
 }

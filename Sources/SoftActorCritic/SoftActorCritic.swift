@@ -121,6 +121,8 @@ public final class SoftActorCritic {
     public var step = 0
 
     private let targetEntropy: Float
+    /// Shares the loops over all parameters (Adam, zeroing, target averaging) as it does the passes.
+    private let pool: WorkerPool?
     private let noise: FloatBuffer
     private let nextActions: FloatBuffer
     private let nextLogProbabilities: FloatBuffer
@@ -139,6 +141,7 @@ public final class SoftActorCritic {
         self.config = config
         self.stateDimension = stateDimension
         self.actionDimension = actionDimension
+        self.pool = pool
         let rows = config.batchSize
         policy = TanhGaussianPolicy(stateDimension: stateDimension, actionDimension: actionDimension,
                                     hiddenWidth: config.hiddenWidth, capacity: rows, pool: pool, generator: &generator)
@@ -201,7 +204,7 @@ public final class SoftActorCritic {
         }
 
         // 2. Critics: both Q networks regress the target.
-        critic.parameters.zeroGradients()
+        critic.parameters.zeroGradients(pool: pool)
         let current = critic.values(states: batch.states, actions: batch.actions, rows: rows)
         var criticLoss: Float = 0
         for row in 0..<rows {
@@ -228,7 +231,7 @@ public final class SoftActorCritic {
         actionGradient.fill(0)
         critic.backward(q1Gradient: q1Gradient.pointer, q2Gradient: q2Gradient.pointer,
                         actionGradient: actionGradient.pointer, parameterGradients: false)
-        policy.parameters.zeroGradients()
+        policy.parameters.zeroGradients(pool: pool)
         policy.backward(actionGradient: actionGradient.pointer, logProbabilityWeight: alpha * scale)
 
         // 4. Temperature: raise α while the entropy is below its target, lower it above.
@@ -241,10 +244,10 @@ public final class SoftActorCritic {
         for (name, value) in [("critic loss", criticLoss), ("policy loss", policyLoss)] where !value.isFinite {
             throw SACError.nonFiniteLoss(name: name, value: value, step: step)
         }
-        criticOptimizer.update()
-        policyOptimizer.update()
+        criticOptimizer.update(pool: pool)
+        policyOptimizer.update(pool: pool)
         temperatureOptimizer.update()
-        criticTarget.parameters.blend(towards: critic.parameters, tau: config.targetUpdateRate)
+        criticTarget.parameters.blend(towards: critic.parameters, tau: config.targetUpdateRate, pool: pool)
         step += 1
         return losses
     }

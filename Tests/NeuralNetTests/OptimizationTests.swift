@@ -1,5 +1,6 @@
 import Foundation
 @testable import NeuralNet
+import Parallel
 import SeededRandom
 import Testing
 
@@ -57,6 +58,47 @@ import Testing
         #expect(abs(target.values[1] - 9.95) < 1e-5)
         target.copyValues(from: source)
         #expect(target.values.array == [1, 0])
+    }
+
+    /// The loops over all parameters give the same bits whether one thread runs them or a pool's
+    /// threads share their parts (more values than a part holds, the last part short, two matrices).
+    @Test(arguments: [2, 3])
+    func parameterLoopsGiveTheSameBitsOnAPool(_ threads: Int) {
+        func trained(pool: WorkerPool?) -> [[UInt32]] {
+            var generator = SeededGenerator(seed: 5)
+            let random = { (count: Int) in (0..<count).map { _ in Float(generator.uniform(-1, 1)) } }
+            let parameters = Parameters(), other = Parameters()
+            for network in [parameters, other] {
+                _ = network.add(name: "w1", shape: [300, 70], values: random(21_000))
+                _ = network.add(name: "b1", shape: [300], values: random(300))
+                _ = network.add(name: "w2", shape: [9, 300], values: random(2_700))
+            }
+            let adam = Adam(parameters, learningRate: 0.01)
+            for _ in 0..<3 {
+                parameters.gradients.fill(.nan)
+                parameters.zeroGradients(pool: pool)
+                #expect(parameters.gradients.array.allSatisfy { $0 == 0 })
+                let gradients = random(parameters.count)
+                parameters.gradients.pointer.update(from: gradients, count: parameters.count)
+                let scale = 0.5 / (parameters.gradientNorm() + 1e-6)
+                parameters.clipGradientNorm(0.5, pool: pool)
+                #expect(parameters.gradients.array == gradients.map { $0 * scale })
+                adam.update(pool: pool)
+                let before = other.values.array, source = parameters.values.array
+                other.blend(towards: parameters, tau: 0.3, pool: pool)
+                #expect(other.values.array == zip(before, source).map { $0 + 0.3 * ($1 - $0) })
+            }
+            let transposed = other.transposedWeights(pool: pool)
+            for matrix in other.tensors where matrix.shape.count == 2 {
+                let (rows, columns) = (matrix.shape[0], matrix.shape[1]), values = other.values(of: matrix)
+                #expect((0..<rows * columns).allSatisfy { transposed[matrix.offset + ($0 % columns) * rows + $0 / columns] == values[$0] })
+            }
+            return [parameters.values.array, parameters.gradients.array, adam.firstMoment.array, adam.secondMoment.array,
+                    other.values.array, Array(UnsafeBufferPointer(start: transposed, count: other.count))]
+                .map { $0.map(\.bitPattern) }
+        }
+        #expect(24_000 > Parameters.valuesPerPart)
+        #expect(trained(pool: WorkerPool(threads: threads)) == trained(pool: nil))
     }
 
     @Test func pytorchLinearInitialisationBounds() {
