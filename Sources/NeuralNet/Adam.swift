@@ -21,8 +21,8 @@ public final class Adam {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
-        firstMoment = FloatBuffer(count: parameters.count)
-        secondMoment = FloatBuffer(count: parameters.count)
+        firstMoment = FloatBuffer(count: parameters.values.count)
+        secondMoment = FloatBuffer(count: parameters.values.count)
     }
 
     /// Applies one update from `parameters.gradients`, its parts shared by `pool`.
@@ -41,11 +41,11 @@ public final class Adam {
         parameters.valuesDidChange()
     }
 
-    /// Restores a saved state (step count and moments).
+    /// Restores a saved state (step count and moments, one value per parameter, tensor after tensor).
     public func restore(step: Int, firstMoment m: [Float], secondMoment v: [Float]) {
         precondition(m.count == parameters.count && v.count == parameters.count, "optimizer state of another size")
         self.step = step
-        firstMoment.pointer.update(from: m, count: m.count)
-        secondMoment.pointer.update(from: v, count: v.count)
+        parameters.unpack(m, into: firstMoment)
+        parameters.unpack(v, into: secondMoment)
     }
 }

@@ -5,8 +5,10 @@ import Parallel
 ///
 /// One buffer makes Adam, gradient-norm clipping, Polyak averaging and checkpointing single loops over
 /// contiguous memory. Tensors keep PyTorch's names and layouts (weights [out, in]) so checkpoints
-/// match the reference implementation's state_dict. Tensors are added while a network is built;
-/// the buffers are then fixed.
+/// match the reference implementation's state_dict. Each starts on a cache line (a bias of 1 or 3
+/// values would otherwise shift every later weight matrix off one, and the products' vector loads of
+/// it across two); the few values between tensors stay zero, with zero gradients. Tensors are added
+/// while a network is built; the buffers are then fixed.
 public final class Parameters {
     /// A named tensor's place in the flat buffers.
     public struct Tensor: Sendable, Equatable {
@@ -19,6 +21,8 @@ public final class Parameters {
     public private(set) var values = FloatBuffer(count: 0)
     public private(set) var gradients = FloatBuffer(count: 0)
     public private(set) var tensors: [Tensor] = []
+    /// Number of trainable values (the gaps between tensors not counted).
+    public private(set) var count = 0
     /// Each weight matrix [out, in] also as [in, out], in the same place (`transposedWeights`).
     /// Rebuilt on demand after the values change.
     private var transposedValues = FloatBuffer(count: 0)
@@ -56,22 +60,37 @@ public final class Parameters {
 
     /// `body(first, count)` over consecutive parts of all the values, on `pool` when there is one.
     func forEachPart(on pool: WorkerPool?, _ body: (_ first: Int, _ count: Int) -> Void) {
-        Parts(of: count, size: Self.valuesPerPart).run(on: pool, body)
+        Parts(of: values.count, size: Self.valuesPerPart).run(on: pool, body)
     }
-
-    /// Total number of scalars.
-    public var count: Int { values.count }
 
     /// Appends a tensor with the given initial values and returns where it lives.
     public func add(name: String, shape: [Int], values initial: [Float]) -> Tensor {
         precondition(initial.count == shape.reduce(1, *), "\(name): \(initial.count) values for shape \(shape)")
         precondition(!tensors.contains { $0.name == name }, "duplicate parameter \(name)")
-        let tensor = Tensor(name: name, shape: shape, offset: values.count)
+        let floatsPerLine = 16, offset = (values.count + floatsPerLine - 1) / floatsPerLine * floatsPerLine
+        let tensor = Tensor(name: name, shape: shape, offset: offset)
         tensors.append(tensor)
-        values = FloatBuffer(values.array + initial)
+        count += initial.count
+        values = FloatBuffer(values.array + [Float](repeating: 0, count: offset - values.count) + initial)
         gradients = FloatBuffer(count: values.count)
         valuesDidChange()
         return tensor
+    }
+
+    /// The tensors' values in `buffer` (laid out as `values`) one after another, without the gaps:
+    /// how optimizer states are saved, whatever the alignment.
+    func packed(_ buffer: FloatBuffer) -> [Float] {
+        tensors.flatMap { UnsafeBufferPointer(start: buffer.pointer + $0.offset, count: $0.count) }
+    }
+
+    /// Writes `packed` (as `packed(_:)` gives it) into `buffer`, laid out as `values`.
+    func unpack(_ packed: [Float], into buffer: FloatBuffer) {
+        precondition(packed.count == count, "\(packed.count) values for \(count) parameters")
+        var next = 0
+        for tensor in tensors {
+            (buffer.pointer + tensor.offset).update(from: Array(packed[next ..< next + tensor.count]), count: tensor.count)
+            next += tensor.count
+        }
     }
 
     public func tensor(named name: String) -> Tensor? {
@@ -93,7 +112,7 @@ public final class Parameters {
     /// Copies every value from `other`, which must have the same layout (a target network, an EMA).
     public func copyValues(from other: Parameters) {
         precondition(other.tensors == tensors, "parameter layouts differ")
-        values.pointer.update(from: other.values.pointer, count: count)
+        values.pointer.update(from: other.values.pointer, count: values.count)
         valuesDidChange()
     }
 
@@ -105,7 +124,7 @@ public final class Parameters {
     /// The L2 norm of all gradients together.
     public func gradientNorm() -> Float {
         var sum: Double = 0
-        for i in 0..<count { sum += Double(gradients.pointer[i]) * Double(gradients.pointer[i]) }
+        for i in 0..<gradients.count { sum += Double(gradients.pointer[i]) * Double(gradients.pointer[i]) }
         return Float(sum.squareRoot())
     }
 

@@ -18,8 +18,8 @@ extension Adam {
     /// count as metadata `name.step`.
     public func state(named name: String) -> (tensors: [NamedTensor], metadata: [String: String]) {
         let shape = [parameters.count]
-        return ([NamedTensor(name: name + ".exp_avg", shape: shape, values: firstMoment.array),
-                 NamedTensor(name: name + ".exp_avg_sq", shape: shape, values: secondMoment.array)],
+        return ([NamedTensor(name: name + ".exp_avg", shape: shape, values: parameters.packed(firstMoment)),
+                 NamedTensor(name: name + ".exp_avg_sq", shape: shape, values: parameters.packed(secondMoment))],
                 [name + ".step": String(step)])
     }
 

@@ -21,7 +21,7 @@ import Testing
                            loss: () -> Double) -> [GradientCheck.Mismatch] {
         GradientCheck.compare(
             parameters: policy.parameters, analytic: analytic,
-            indices: GradientCheck.sample(samples, below: policy.parameters.count, seed: 5), step: h,
+            indices: GradientCheck.sample(samples, below: policy.parameters.values.count, seed: 5), step: h,
             relativeTolerance: 0.03, loss: loss)
     }
 

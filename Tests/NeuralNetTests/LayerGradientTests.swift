@@ -53,7 +53,7 @@ import Testing
         let analytic = probe.analytic()
         let parameterMismatches = GradientCheck.compare(
             parameters: probe.parameters, analytic: analytic.parameters,
-            indices: GradientCheck.sample(parameterSamples, below: probe.parameters.count), step: step) { probe.loss() }
+            indices: GradientCheck.sample(parameterSamples, below: probe.parameters.values.count), step: step) { probe.loss() }
         #expect(parameterMismatches.isEmpty, "parameters: \(parameterMismatches.prefix(5))")
 
         var input = probe.input

@@ -78,8 +78,8 @@ import Testing
                 parameters.gradients.fill(.nan)
                 parameters.zeroGradients(pool: pool)
                 #expect(parameters.gradients.array.allSatisfy { $0 == 0 })
-                let gradients = random(parameters.count)
-                parameters.gradients.pointer.update(from: gradients, count: parameters.count)
+                let gradients = random(parameters.values.count)
+                parameters.gradients.pointer.update(from: gradients, count: gradients.count)
                 let scale = 0.5 / (parameters.gradientNorm() + 1e-6)
                 parameters.clipGradientNorm(0.5, pool: pool)
                 #expect(parameters.gradients.array == gradients.map { $0 * scale })
@@ -94,11 +94,39 @@ import Testing
                 #expect((0..<rows * columns).allSatisfy { transposed[matrix.offset + ($0 % columns) * rows + $0 / columns] == values[$0] })
             }
             return [parameters.values.array, parameters.gradients.array, adam.firstMoment.array, adam.secondMoment.array,
-                    other.values.array, Array(UnsafeBufferPointer(start: transposed, count: other.count))]
+                    other.values.array, Array(UnsafeBufferPointer(start: transposed, count: other.values.count))]
                 .map { $0.map(\.bitPattern) }
         }
         #expect(24_000 > Parameters.valuesPerPart)
         #expect(trained(pool: WorkerPool(threads: threads)) == trained(pool: nil))
+    }
+
+    /// Every tensor starts on a cache line; the optimizer's state is saved without the gaps (as
+    /// before tensors were aligned, so older resume files load) and restored into place.
+    @Test func tensorsStartOnCacheLinesAndStatesAreSavedWithoutTheGaps() throws {
+        let parameters = Parameters()
+        for (index, shape) in [[3, 5], [3], [1], [7, 2], [2]].enumerated() {
+            let count = shape.reduce(1, *)
+            _ = parameters.add(name: "t\(index)", shape: shape, values: (0..<count).map { Float(index * 100 + $0) })
+        }
+        #expect(parameters.tensors.allSatisfy { $0.offset % 16 == 0 })
+        #expect(parameters.count == 15 + 3 + 1 + 14 + 2)
+        #expect(parameters.tensors.flatMap { parameters.values(of: $0) } == parameters.packed(parameters.values))
+        let adam = Adam(parameters, learningRate: 0.1)
+        for index in 0..<parameters.values.count { parameters.gradients[index] = Float(index % 7) - 3 }
+        adam.update()
+        let (tensors, metadata) = adam.state(named: "opt")
+        #expect(tensors.allSatisfy { $0.shape == [parameters.count] })
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("adam-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try SafetensorsFile.write(tensors, metadata: metadata, to: url.path)
+        let restored = Adam(parameters, learningRate: 0.1)
+        try restored.restoreState(named: "opt", from: SafetensorsFile.read(contentsOf: url.path))
+        for tensor in parameters.tensors {
+            let range = tensor.offset ..< tensor.offset + tensor.count
+            #expect(Array(restored.firstMoment.array[range]) == Array(adam.firstMoment.array[range]))
+            #expect(Array(restored.secondMoment.array[range]) == Array(adam.secondMoment.array[range]))
+        }
     }
 
     @Test func pytorchLinearInitialisationBounds() {

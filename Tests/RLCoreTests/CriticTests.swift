@@ -42,7 +42,7 @@ import Testing
         }
         let parameterMismatches = GradientCheck.compare(
             parameters: critic.parameters, analytic: critic.parameters.gradients.array,
-            indices: GradientCheck.sample(80, below: critic.parameters.count)) { loss(actions) }
+            indices: GradientCheck.sample(80, below: critic.parameters.values.count)) { loss(actions) }
         #expect(parameterMismatches.isEmpty, "\(parameterMismatches.prefix(5))")
         let actionMismatches = actions.withUnsafeMutableBufferPointer { a in
             GradientCheck.compare(values: a.baseAddress!, analytic: actionGradient, indices: Array(a.indices)) { loss(Array(a)) }

@@ -66,7 +66,7 @@ import Testing
         policy.backward(actionGradient: c, logProbabilityWeight: weight)
         let mismatches = GradientCheck.compare(
             parameters: policy.parameters, analytic: policy.parameters.gradients.array,
-            indices: GradientCheck.sample(120, below: policy.parameters.count), step: 1e-3, loss: loss)
+            indices: GradientCheck.sample(120, below: policy.parameters.values.count), step: 1e-3, loss: loss)
         #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
     }
 
