@@ -11,13 +11,19 @@ import Testing
 struct RowIndependenceTests {
     static let sizes: [[Int]] = [[22, 32, 32, 32, 2], [6, 32, 32, 32, 1], [4, 16, 16, 2], [6, 16, 16, 1], [30, 256, 256, 3], [14, 256, 256, 1], [37, 64, 8], [16, 32, 16]]
 
-    @Test(arguments: sizes)
-    func aRowsOutputDoesNotDependOnTheRowsBesideIt(_ sizes: [Int]) {
-        let rows = 150
+    /// A Mish network of these layer sizes with seeded weights.
+    static func network(_ sizes: [Int]) -> (MLP, Parameters) {
         var generator = SeededGenerator(seed: 8)
         let parameters = Parameters()
         let network = MLP(sizes: sizes, names: (1..<sizes.count).map { "layer\($0)" }, activation: .mish,
                           parameters: parameters, generator: &generator)
+        return (network, parameters)
+    }
+
+    @Test(arguments: sizes)
+    func aRowsOutputDoesNotDependOnTheRowsBesideIt(_ sizes: [Int]) {
+        let rows = 150
+        let (network, parameters) = Self.network(sizes)
         let input = GradientCheck.randomValues(rows * sizes[0], seed: 9)
         let batchTape = MLPTape(network, capacity: rows, pool: WorkerPool(threads: 3))
         let batch = Array(UnsafeBufferPointer(start: network.forward(input, rows: rows, tape: batchTape, parameters: parameters),
@@ -46,10 +52,7 @@ struct RowIndependenceTests {
     @Test(arguments: sizes)
     func aPassThatDoesNotRecordGivesTheRecordingPassesBits(_ sizes: [Int]) {
         let rows = 150
-        var generator = SeededGenerator(seed: 8)
-        let parameters = Parameters()
-        let network = MLP(sizes: sizes, names: (1..<sizes.count).map { "layer\($0)" }, activation: .mish,
-                          parameters: parameters, generator: &generator)
+        let (network, parameters) = Self.network(sizes)
         let input = GradientCheck.randomValues(rows * sizes[0], seed: 10)
         func pass(threads: Int, recording: Bool) -> [UInt32] {
             let tape = MLPTape(network, capacity: rows, pool: threads > 1 ? WorkerPool(threads: threads) : nil)
