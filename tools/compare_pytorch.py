@@ -11,8 +11,8 @@ the script prints each ratio, PyTorch's time over this project's.
 
     tools/compare_pytorch.py [--bench PATH] [--threads 1,2] [--install]
 
---install lets pip install torch (the CPU wheel) when it is missing; otherwise the script says so
-and stops. --bench is the bench executable (default: build it with `swift build -c release`).
+--install lets pip install torch when it is missing (the CPU wheel from PyTorch's index, or PyPI's
+default wheel where only PyPI is reachable); otherwise the script says so and stops. --bench is the bench executable (default: build it with `swift build -c release`).
 """
 
 import argparse
@@ -34,8 +34,13 @@ def require_torch(install):
     except ImportError:
         if not install:
             sys.exit("compare_pytorch: torch is not installed; run with --install to pip-install the CPU wheel")
-        subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", "torch",
-                               "--index-url", "https://download.pytorch.org/whl/cpu"])
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "torch"]
+        if subprocess.call(pip + ["--index-url", "https://download.pytorch.org/whl/cpu"]) != 0:
+            # Where only PyPI is reachable: its default wheel, which brings CUDA's libraries too
+            # (a few GB) but runs on the CPU.
+            print("compare_pytorch: PyTorch's CPU index is out of reach; installing PyPI's default wheel",
+                  file=sys.stderr)
+            subprocess.check_call(pip)
         return importlib.import_module("torch")
 
 
