@@ -3,9 +3,10 @@ import PackageDescription
 
 // Layers, lowest first; a target imports only targets of lower layers (or of its own, where named).
 //   1. C modules, module maps only: CMuJoCo, CBLAS, CXSMM (libxsmm), CHDF5, CGLFW, CEGL, CPNG.
-//      NumericKernels, C source: Mish, Adam and the thin products, with a vector path chosen at run time.
+//      NumericKernels, C source: Mish, Adam and the thin products, with a vector path chosen at run time
+//      (and the CPU's spin-wait hint).
 //   2. Leaf utilities: SeededRandom (the generator and every random stream's key), Parallel (the worker
-//      pool), Persistence (atomic writes, stable JSON, resume checks), TerminalProgress (progress lines).
+//      pool, over NumericKernels' spin-wait hint), Persistence (atomic writes, stable JSON, resume checks), TerminalProgress (progress lines).
 //   3. MuJoCo: owning model and simulation over CMuJoCo.
 //   4. Environments: the Environment protocol, the locomotion tasks, the D4RL registry, the vector runner.
 //   5. NeuralNet: parameters, layers with backward passes, Adam, safetensors (over CXSMM or CBLAS,
@@ -68,7 +69,7 @@ let package = Package(
         .target(name: "NumericKernels"),
 
         .target(name: "SeededRandom"),
-        .target(name: "Parallel"),
+        .target(name: "Parallel", dependencies: ["NumericKernels"]),
         .target(name: "Persistence"),
         .target(name: "TerminalProgress"),
 

@@ -1,4 +1,5 @@
 import Foundation
+import NumericKernels
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -147,15 +148,20 @@ private final class PoolState: @unchecked Sendable {
 }
 
 /// Waiting that gets cheaper for the machine the longer it lasts: a short spin (the next job of a
-/// loop of environment steps comes within microseconds), then yielding the core to any other
-/// runnable thread, after which the caller should sleep.
+/// loop of environment steps comes within microseconds), each turn with the CPU's spin hint so that
+/// the thread does not slow one that shares its core (on a virtual machine two vCPUs may be one core's
+/// two threads), then yielding the core to any other runnable thread, after which the caller should
+/// sleep.
 enum Backoff {
     static let spinIterations = 2_000
     static let yields = 50
 
     /// True when `isDone` became true while spinning or yielding.
     static func spin(until isDone: () -> Bool) -> Bool {
-        for _ in 0..<spinIterations where isDone() { return true }
+        for _ in 0..<spinIterations {
+            if isDone() { return true }
+            nk_spin_hint()
+        }
         for _ in 0..<yields {
             if isDone() { return true }
             sched_yield()

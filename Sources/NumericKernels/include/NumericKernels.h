@@ -6,6 +6,16 @@
 /// bits: the operations are IEEE additions, multiplications, divisions and comparisons in a fixed
 /// order, never contracted into fused multiply-adds.
 
+/// Tells the CPU that the calling thread is spinning on a flag (x86's pause, arm64's yield), so that a
+/// thread sharing its core gets the core's resources meanwhile. Not a kernel: the worker pool's.
+static inline void nk_spin_hint(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /// y[i] = Mish(x[i]) = x tanh(softplus(x)); y may be x.
 void nk_mish(const float *x, float *y, long count);
 
