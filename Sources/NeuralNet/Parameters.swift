@@ -23,6 +23,8 @@ public final class Parameters {
     public private(set) var tensors: [Tensor] = []
     /// Number of trainable values (the gaps between tensors not counted).
     public private(set) var count = 0
+    /// The tensors that are weight matrices, in order.
+    private var matrices: [Tensor] = []
     /// Each weight matrix [out, in] also as [in, out], in the same place (`transposedWeights`).
     /// Rebuilt on demand after the values change.
     private var transposedValues = FloatBuffer(count: 0)
@@ -44,7 +46,7 @@ public final class Parameters {
         guard DenseProducts.needsTransposedWeights else { return UnsafePointer(values.pointer) }
         if transposesAreStale {
             if transposedValues.count != values.count { transposedValues = FloatBuffer(count: values.count) }
-            let matrices = tensors.filter { $0.shape.count == 2 }, source = values.pointer, target = transposedValues.pointer
+            let matrices = matrices, source = values.pointer, target = transposedValues.pointer
             Parts(of: matrices.count, size: 1).run(on: pool) { index, _ in
                 let matrix = matrices[index]
                 nk_transpose(source + matrix.offset, matrix.shape[0], matrix.shape[1], target + matrix.offset)
@@ -70,6 +72,7 @@ public final class Parameters {
         let floatsPerLine = 16, offset = (values.count + floatsPerLine - 1) / floatsPerLine * floatsPerLine
         let tensor = Tensor(name: name, shape: shape, offset: offset)
         tensors.append(tensor)
+        if shape.count == 2 { matrices.append(tensor) }
         count += initial.count
         values = FloatBuffer(values.array + [Float](repeating: 0, count: offset - values.count) + initial)
         gradients = FloatBuffer(count: values.count)
