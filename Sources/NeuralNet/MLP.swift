@@ -87,16 +87,22 @@ public struct MLP: Sendable {
     ) {
         let rows = tape.rows
         precondition(rows > 0, "backward needs a forward pass that recorded")
-        var dy = tape.gradientA.pointer
-        var spare = tape.gradientB.pointer
         let last = layers.count - 1
         let values = UnsafePointer(parameters.values.pointer), gradients = parameters.gradients.pointer
         let transposed = parameters.transposedWeights(pool: tape.pool)
-        let rowParts = Parts(of: rows, size: Self.rowsPerPart)
-        let lastGradient = dy
-        tape.run(rowParts) { first, count in
-            (lastGradient + first * outputs).update(from: outputGradient + first * outputs, count: count * outputs)
-            applyActivationBackward(last, tape: tape, to: lastGradient, first: first, count: count)
+        // The gradient of a layer's output; the last layer's is the caller's own unless an activation
+        // follows it, whose derivative then scales a copy. Layers' input gradients alternate between
+        // the tape's two buffers.
+        var dy = outputGradient
+        var spare = tape.gradientA.pointer, other = tape.gradientB.pointer
+        if isActivated(last) {
+            let scaled = spare
+            tape.run(Parts(of: rows, size: Self.rowsPerPart)) { first, count in
+                (scaled + first * outputs).update(from: outputGradient + first * outputs, count: count * outputs)
+                applyActivationBackward(last, tape: tape, to: scaled, first: first, count: count)
+            }
+            dy = UnsafePointer(scaled)
+            swap(&spare, &other)
         }
         for index in stride(from: last, through: 0, by: -1) {
             let layer = layers[index]
@@ -104,7 +110,7 @@ public struct MLP: Sendable {
             let dx = index == 0 ? inputGradient : spare
             let weightParts = Parts(of: parameterGradients ? layer.outputs : 0, size: Self.outputsPerPart)
             let inputParts = Parts(of: dx == nil ? 0 : rows, size: Self.rowsPerPart)
-            let gradient = UnsafePointer(dy)
+            let gradient = dy
             tape.run(weightParts.count + inputParts.count) { task in
                 if task < weightParts.count {
                     let (first, count) = weightParts[task]
@@ -116,7 +122,8 @@ public struct MLP: Sendable {
                     if index > 0 { applyActivationBackward(index - 1, tape: tape, to: dx, first: first, count: count) }
                 }
             }
-            swap(&dy, &spare)
+            if let dx { dy = UnsafePointer(dx) }
+            swap(&spare, &other)
         }
     }
 
