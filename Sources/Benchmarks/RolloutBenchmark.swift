@@ -24,6 +24,7 @@ public struct RolloutBenchmark {
         self.episodes = episodes
         self.models = models
         self.threads = threads
+        precondition(rounds >= 1, "at least one round")
         self.rounds = rounds
     }
 

@@ -103,7 +103,7 @@ public final class ActionSelector {
                                  count: min(partRows, total - part * partRows), total: total)
         }
         BLAS.withThreads(1) {
-            if let pool { pool.forEach(parts, scorePart) } else { (0..<parts).forEach(scorePart) }
+            WorkerPool.forEach(parts, on: pool, scorePart)
         }
         let actionWidth = actor.actionDimension
         for row in 0..<rows {
@@ -144,7 +144,7 @@ public final class ActionSelector {
             self.actor.drawNoise(rows: count * self.candidates, generators: generators + first, rowsPerGenerator: self.candidates,
                                  into: self.noise.pointer + first * self.candidates * width, blockStride: total * width)
         }
-        if let pool { pool.forEach(parts, drawPart) } else { (0..<parts).forEach(drawPart) }
+        WorkerPool.forEach(parts, on: pool, drawPart)
     }
 
     /// Samples candidate rows first..<first + count of a batch of `total` with `lane`, and scores them.

@@ -188,16 +188,12 @@ public final class MLPTape {
     }
 
     func run(_ count: Int, _ body: (Int) -> Void) {
-        if let pool { pool.forEach(count, body) } else { for index in 0..<count { body(index) } }
+        WorkerPool.forEach(count, on: pool, body)
     }
 
     /// `run`, telling `body` which of the pool's threads runs the part as well (0 without a pool).
     func runOnThreads(_ parts: Parts, _ body: (_ first: Int, _ count: Int, _ thread: Int) -> Void) {
-        if let pool {
-            pool.forEachOnThread(parts.count) { body(parts[$0].first, parts[$0].count, $1) }
-        } else {
-            for index in 0..<parts.count { body(parts[index].first, parts[index].count, 0) }
-        }
+        WorkerPool.forEachOnThread(parts.count, on: pool) { body(parts[$0].first, parts[$0].count, $1) }
     }
 }
 
@@ -221,10 +217,6 @@ struct Parts {
 
     /// `body(first, count)` for each part, on `pool` when there is one.
     func run(on pool: WorkerPool?, _ body: (_ first: Int, _ count: Int) -> Void) {
-        if let pool {
-            pool.forEach(count) { body(self[$0].first, self[$0].count) }
-        } else {
-            for index in 0..<count { body(self[index].first, self[index].count) }
-        }
+        WorkerPool.forEach(count, on: pool) { body(self[$0].first, self[$0].count) }
     }
 }

@@ -89,10 +89,12 @@ public final class Parameters {
     /// Writes `packed` (as `packed(_:)` gives it) into `buffer`, laid out as `values`.
     func unpack(_ packed: [Float], into buffer: FloatBuffer) {
         precondition(packed.count == count, "\(packed.count) values for \(count) parameters")
-        var next = 0
-        for tensor in tensors {
-            (buffer.pointer + tensor.offset).update(from: Array(packed[next ..< next + tensor.count]), count: tensor.count)
-            next += tensor.count
+        packed.withUnsafeBufferPointer { packed in
+            guard var next = packed.baseAddress else { return }
+            for tensor in tensors {
+                (buffer.pointer + tensor.offset).update(from: next, count: tensor.count)
+                next += tensor.count
+            }
         }
     }
 

@@ -44,6 +44,17 @@ public final class WorkerPool: @unchecked Sendable {
     public func forEachOnThread(_ count: Int, _ body: (_ index: Int, _ thread: Int) -> Void) {
         state.forEach(count, body)
     }
+
+    /// `forEach` on `pool` when there is one; without, every index on the calling thread in order.
+    public static func forEach(_ count: Int, on pool: WorkerPool?, _ body: (Int) -> Void) {
+        forEachOnThread(count, on: pool) { index, _ in body(index) }
+    }
+
+    /// `forEachOnThread` on `pool` when there is one; without, every index on the calling thread
+    /// (thread 0) in order.
+    public static func forEachOnThread(_ count: Int, on pool: WorkerPool?, _ body: (_ index: Int, _ thread: Int) -> Void) {
+        if let pool { pool.forEachOnThread(count, body) } else { for index in 0..<count { body(index, 0) } }
+    }
 }
 
 /// The caller opens a job, runs parts itself, closes the job and waits only for the workers that
