@@ -30,6 +30,8 @@ public struct TrainingBenchmark {
     }
 
     /// GFLOP/s of a 2048³ sgemm on all of BLAS's threads: the ceiling the figures are compared with.
+    /// Returns once OpenBLAS's threads have stopped spinning, so that they take no core from what is
+    /// measured next.
     public static func sgemmGFLOPS(size: Int = 2048) -> Double {
         let a = FloatBuffer(GradientFreeRandom.values(size * size, seed: 1))
         let b = FloatBuffer(GradientFreeRandom.values(size * size, seed: 2))
@@ -37,6 +39,7 @@ public struct TrainingBenchmark {
         let seconds = bestSeconds(repeats: 5) {
             BLAS.gemm(m: size, n: size, k: size, a: a.pointer, lda: size, b: b.pointer, ldb: size, beta: 0, c: c.pointer, ldc: size)
         }
+        awaitIdleProcess()
         return 2 * pow(Double(size), 3) / seconds / 1e9
     }
 
