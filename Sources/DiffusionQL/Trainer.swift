@@ -233,7 +233,7 @@ public final class Trainer {
     }
 
     private func clip(_ parameters: Parameters) -> Float {
-        config.gradientNormClip > 0 ? parameters.clipGradientNorm(config.gradientNormClip, pool: pool) : parameters.gradientNorm()
+        config.gradientNormClip > 0 ? parameters.clipGradientNorm(config.gradientNormClip, pool: pool) : parameters.gradientNorm(pool: pool)
     }
 
     private func requireFinite(_ value: Float, _ name: String) throws {

@@ -25,6 +25,8 @@ public final class Parameters {
     public private(set) var count = 0
     /// The tensors that are weight matrices, in order.
     private var matrices: [Tensor] = []
+    /// The gradient norm's sum of squares of each part (`gradientNorm`), kept to allocate nothing per step.
+    private var partSums: [Double] = []
     /// Each weight matrix [out, in] also as [in, out], in the same place (`transposedWeights`).
     /// Rebuilt on demand after the values change.
     private var transposedValues = FloatBuffer(count: 0)
@@ -76,6 +78,7 @@ public final class Parameters {
         count += initial.count
         values = FloatBuffer(values.array + [Float](repeating: 0, count: offset - values.count) + initial)
         gradients = FloatBuffer(count: values.count)
+        partSums = [Double](repeating: 0, count: Parts(of: values.count, size: Self.valuesPerPart).count)
         valuesDidChange()
         return tensor
     }
@@ -126,19 +129,23 @@ public final class Parameters {
         forEachPart(on: pool) { first, count in (gradients + first).update(repeating: 0, count: count) }
     }
 
-    /// The L2 norm of all gradients together.
-    public func gradientNorm() -> Float {
-        var sum: Double = 0
-        for i in 0..<gradients.count { sum += Double(gradients.pointer[i]) * Double(gradients.pointer[i]) }
-        return Float(sum.squareRoot())
+    /// The L2 norm of all gradients together, its sum of squares in double: each part of the values
+    /// (`forEachPart`) summed by `nk_sum_of_squares`, on `pool` when there is one, then the parts'
+    /// sums added in order. The parts are fixed, so the bits do not depend on the threads.
+    public func gradientNorm(pool: WorkerPool? = nil) -> Float {
+        let gradients = UnsafePointer(gradients.pointer)
+        return partSums.withUnsafeMutableBufferPointer { sums in
+            forEachPart(on: pool) { first, count in sums[first / Self.valuesPerPart] = nk_sum_of_squares(gradients + first, count) }
+            return Float(sums.reduce(0, +).squareRoot())
+        }
     }
 
     /// Scales the gradients so that their norm is at most `maxNorm`, as PyTorch's clip_grad_norm_
     /// (which multiplies by maxNorm / (norm + 1e-6) when that is below 1); returns the norm before.
-    /// The norm is one sum in order (its bits do not depend on threads); the scaling is shared by `pool`.
+    /// Both the norm and the scaling are shared by `pool`, with the same bits on any threads.
     @discardableResult
     public func clipGradientNorm(_ maxNorm: Float, pool: WorkerPool? = nil) -> Float {
-        let norm = gradientNorm()
+        let norm = gradientNorm(pool: pool)
         let scale = maxNorm / (norm + 1e-6)
         if scale < 1 {
             let gradients = gradients.pointer

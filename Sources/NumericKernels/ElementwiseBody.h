@@ -112,6 +112,24 @@ ELEMENTWISE_BACKWARD(relu_backward_all, relu_backward)
 #undef ELEMENTWISE
 #undef ELEMENTWISE_BACKWARD
 
+/// Σ x[i]² in double, the same bits on every unit: lane l of 16 adds the squares (exact in double) at
+/// i = l, l + 16, ... in order, the tail padded with zeros, and the lanes are then added in order.
+static double VARIANT(sum_of_squares)(const float *x, long count) {
+    vdouble sum = {0};
+    long whole = count / LANES * LANES;
+    for (long i = 0; i < whole; i += LANES) {
+        vdouble v = __builtin_convertvector(VARIANT(load)(x + i), vdouble);
+        sum += v * v;
+    }
+    if (whole < count) {
+        vdouble v = __builtin_convertvector(VARIANT(load_tail)(x + whole, count - whole), vdouble);
+        sum += v * v;
+    }
+    double total = 0;
+    for (int lane = 0; lane < LANES; lane++) total += sum[lane];
+    return total;
+}
+
 /// value[i] = Mish(x[i]) and derivative[i] = Mish'(x[i]); derivative may be x, the tail as in ELEMENTWISE.
 static void VARIANT(mish_with_derivative_all)(const float *x, float *value, float *derivative, long count) {
     long whole = count / LANES * LANES;

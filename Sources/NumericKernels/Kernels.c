@@ -15,6 +15,7 @@ typedef float vfloat __attribute__((vector_size(4 * LANES)));
 typedef float unaligned_vfloat __attribute__((vector_size(4 * LANES), aligned(4), may_alias));
 typedef int vint __attribute__((vector_size(4 * LANES)));
 typedef unsigned vuint __attribute__((vector_size(4 * LANES)));
+typedef double vdouble __attribute__((vector_size(8 * LANES)));
 typedef float vfloat8 __attribute__((vector_size(32)));
 typedef float unaligned_vfloat8 __attribute__((vector_size(32), aligned(4), may_alias));
 typedef float vfloat4 __attribute__((vector_size(16)));
@@ -85,8 +86,15 @@ int nk_use_vector_unit(const char *name) {
     case avx2: function##_avx2(__VA_ARGS__); break;                   \
     default: function##_baseline(__VA_ARGS__); break;                 \
     }
+#define DISPATCH_RETURNING(function, ...)                             \
+    switch (current_unit()) {                                         \
+    case avx512f: return function##_avx512f(__VA_ARGS__);             \
+    case avx2: return function##_avx2(__VA_ARGS__);                   \
+    default: return function##_baseline(__VA_ARGS__);                 \
+    }
 #else
 #define DISPATCH(function, ...) function##_baseline(__VA_ARGS__);
+#define DISPATCH_RETURNING(function, ...) return function##_baseline(__VA_ARGS__);
 #endif
 
 void nk_mish(const float *x, float *y, long count) { DISPATCH(mish_all, x, y, count) }
@@ -96,6 +104,8 @@ void nk_mish_with_derivative(const float *x, float *value, float *derivative, lo
 }
 
 void nk_multiply(const float *factor, float *gradient, long count) { DISPATCH(multiply_all, factor, gradient, count) }
+
+double nk_sum_of_squares(const float *x, long count) { DISPATCH_RETURNING(sum_of_squares, x, count) }
 
 void nk_broadcast_row(const float *row, long count, long rows, float *y) { DISPATCH(broadcast_row_all, row, count, rows, y) }
 

@@ -102,6 +102,22 @@ import Testing
         }
     }
 
+    /// The sum of squares in 16 lanes, written out in Swift: counts below, at and past a vector, with a tail.
+    @Test func everyVectorUnitGivesTheLanesSumOfSquares() {
+        let widest = VectorUnit.current
+        defer { _ = VectorUnit.use(widest) }
+        var generator = SeededGenerator(seed: 9)
+        for count in [0, 1, 15, 16, 17, 1_000, 16_384] {
+            let x = (0..<count).map { _ in Float(generator.uniform(-3, 3)) }
+            var lanes = [Double](repeating: 0, count: 16)
+            for (i, value) in x.enumerated() { lanes[i % 16] += Double(value) * Double(value) }
+            let expected = lanes.reduce(0, +)
+            for unit in VectorUnit.all where VectorUnit.use(unit) {
+                #expect(nk_sum_of_squares(x, count).bitPattern == expected.bitPattern, "\(unit), \(count) values")
+            }
+        }
+    }
+
     /// A bias laid under every row: widths below, at and past a vector, with a tail.
     @Test func everyVectorUnitBroadcastsARowUnderEveryRow() {
         let widest = VectorUnit.current

@@ -26,6 +26,10 @@ void nk_mish_with_derivative(const float *x, float *value, float *derivative, lo
 /// gradient[i] *= factor[i] (a recorded derivative); factor must not overlap gradient.
 void nk_multiply(const float *factor, float *gradient, long count);
 
+/// Σ x[i]² for i < count, in double: 16 lanes, lane l summing the squares at i = l, l + 16, ... in
+/// order, then the lanes added in order (a gradient norm's part, the same bits on every unit).
+double nk_sum_of_squares(const float *x, long count);
+
 /// y[i] = max(x[i], 0) as Swift's max gives it (a NaN stays); y may be x.
 void nk_relu(const float *x, float *y, long count);
 
