@@ -47,13 +47,14 @@ INLINE vfloat VARIANT(mish)(vfloat x) {
 }
 
 /// Mish (the bits of `mish`) and Mish'(x) = tanh(sp) + x (1 - tanh²(sp)) sigmoid(x), sp = softplus(x),
-/// from the same exponential; writing 1 - tanh²(sp) = 4(n + 1) / (n + 2)² keeps its precision where
-/// tanh(sp) is near 1.
+/// from the same exponential. With n + 1 = (w + 1)², 1 - tanh²(sp) = 4(n + 1) / d² (d = n + 2), which
+/// keeps its precision where tanh(sp) is near 1, and sigmoid(x) = w / (w + 1), the second term is
+/// x · 4w(w + 1) / d²: one division besides tanh's, the divider being what limits this kernel.
 INLINE void VARIANT(mish_and_derivative)(vfloat x, vfloat *value, vfloat *derivative) {
     vfloat w = VARIANT(exponential)(VARIANT(minimum)(x, 20.0f));
     vfloat n = w * (w + 2.0f), d = n + 2.0f, t = n / d;
     *value = x * t;
-    *derivative = t + x * (4.0f * (n + 1.0f) / (d * d)) * (w / (1.0f + w));
+    *derivative = t + x * (4.0f * w * (w + 1.0f) / (d * d));
 }
 
 /// The last count % LANES elements of x, padded with zeros to a whole vector, so that they go through

@@ -32,7 +32,7 @@ import Testing
         static func mishDerivative(_ x: Float) -> Float {
             let w = exponential(min(x, 20))
             let n = w * (w + 2), d = n + 2
-            return n / d + x * (4 * (n + 1) / (d * d)) * (w / (1 + w))
+            return n / d + x * (4 * w * (w + 1) / (d * d))
         }
     }
 
