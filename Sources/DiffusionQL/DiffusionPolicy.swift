@@ -26,6 +26,10 @@ public final class DiffusionPolicy {
     private let steps: UnsafeMutablePointer<Int>
     /// The noise of one `sample`.
     private let noise: FloatBuffer
+    /// The uniforms of that noise, drawn in order before the pool transforms them (`deferNormals`).
+    private let noiseUniforms: UnsafeMutablePointer<Double>
+    /// Shares the parts of the network passes and of the noise; nil runs them on the calling thread.
+    private let pool: WorkerPool?
     private let scratch: FloatBuffer
     private let gradient: FloatBuffer
     private let modelActionGradient: FloatBuffer
@@ -48,12 +52,20 @@ public final class DiffusionPolicy {
         x0Estimates = (0..<n).map { _ in FloatBuffer(count: size) }
         steps = .allocate(capacity: capacity)
         noise = FloatBuffer(count: n * size)
+        noiseUniforms = .allocate(capacity: n * size + 1)
+        self.pool = pool
         scratch = FloatBuffer(count: size)
         gradient = FloatBuffer(count: size)
         modelActionGradient = FloatBuffer(count: size)
     }
 
-    deinit { steps.deallocate() }
+    deinit {
+        steps.deallocate()
+        noiseUniforms.deallocate()
+    }
+
+    /// Normals per part of the noise that `sample` shares between the pool's threads.
+    private static let normalsPerPart = 1_024
 
     /// Draws one action per state row: a_N ~ N(0, I), then N denoising steps, each clamping its
     /// a_0 estimate to ±maxAction, and a final clamp. With `recording`, every step is kept for
@@ -63,10 +75,14 @@ public final class DiffusionPolicy {
         into actions: UnsafeMutablePointer<Float>, recording: Bool = false
     ) {
         precondition(rows <= capacity, "batch of \(rows) rows exceeds the policy's capacity \(capacity)")
-        withUnsafeMutablePointer(to: &generator) {
-            drawNoise(rows: rows, generators: $0, rowsPerGenerator: max(rows, 1), into: noise.pointer)
+        // The noise in the order of `drawNoise` with one generator: a_N, then each step's, row by row.
+        let normals = generator.deferNormals(noiseCount(rows: rows), uniforms: noiseUniforms), noise = noise.pointer
+        let parts = (normals.count + Self.normalsPerPart - 1) / Self.normalsPerPart
+        WorkerPool.forEach(parts, on: pool) { part in
+            let first = part * Self.normalsPerPart, range = first ..< min(first + Self.normalsPerPart, normals.count)
+            normals.fill(range, into: noise + first)
         }
-        denoise(states: states, rows: rows, noise: noise.pointer, noiseStride: rows * actionDimension, into: actions,
+        denoise(states: states, rows: rows, noise: noise, noiseStride: rows * actionDimension, into: actions,
                 recording: recording)
     }
 

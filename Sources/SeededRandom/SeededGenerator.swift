@@ -79,10 +79,60 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
             spareNormal = nil
             return spare
         }
+        let (value, spare) = Self.normalPair(uniform(), uniform())
+        spareNormal = spare
+        return value
+    }
+
+    /// Box-Muller's two normals from two uniforms, in the order `normal()` returns them.
+    @inline(__always)
+    static func normalPair(_ first: Double, _ second: Double) -> (Double, Double) {
         // 1 - u keeps the logarithm's argument in (0, 1].
-        let radius = (-2 * log(1 - uniform())).squareRoot()
-        let angle = 2 * Double.pi * uniform()
-        spareNormal = radius * sin(angle)
-        return radius * cos(angle)
+        let radius = (-2 * log(1 - first)).squareRoot()
+        let angle = 2 * Double.pi * second
+        return (radius * cos(angle), radius * sin(angle))
+    }
+
+    /// Takes from the generator now what `count` calls of `normal()` would take, leaving it as they
+    /// would, and returns those draws deferred: their logarithms and sines, which cost 40 times the
+    /// uniforms, can then be made in parts on several threads (`DeferredNormals.fill`). `uniforms`
+    /// needs room for count + 1 values and must outlive the result.
+    public mutating func deferNormals(_ count: Int, uniforms: UnsafeMutablePointer<Double>) -> DeferredNormals {
+        let leadingSpare = count > 0 ? spareNormal : nil
+        if leadingSpare != nil { spareNormal = nil }
+        let fresh = count - (leadingSpare == nil ? 0 : 1), pairs = (fresh + 1) / 2
+        for index in 0 ..< 2 * pairs { uniforms[index] = uniform() }
+        if fresh % 2 == 1 { spareNormal = Self.normalPair(uniforms[2 * pairs - 2], uniforms[2 * pairs - 1]).1 }
+        return DeferredNormals(count: count, leadingSpare: leadingSpare, uniforms: UnsafePointer(uniforms))
+    }
+}
+
+/// `count` draws of `SeededGenerator.normal()` whose uniforms were taken (`deferNormals`) but whose
+/// Box-Muller transforms are still to be made: any range of them, in any order, on any thread, with
+/// the bits that `normal()` would have given.
+public struct DeferredNormals: @unchecked Sendable {
+    public let count: Int
+    /// The spare the generator held, which is draw 0.
+    let leadingSpare: Double?
+    /// One pair of uniforms for every two of the other draws.
+    let uniforms: UnsafePointer<Double>
+
+    /// Writes draws `range` as Float to destination[0 ..< range.count].
+    public func fill(_ range: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "draws \(range) of \(count)")
+        let shift = leadingSpare == nil ? 0 : 1
+        var index = range.lowerBound, next = destination
+        func write(_ value: Double) {
+            next.pointee = Float(value)
+            next += 1
+            index += 1
+        }
+        if index == 0, let leadingSpare, !range.isEmpty { write(leadingSpare) }
+        while index < range.upperBound {
+            let fresh = index - shift, pair = fresh / 2
+            let (first, second) = SeededGenerator.normalPair(uniforms[2 * pair], uniforms[2 * pair + 1])
+            if fresh % 2 == 0 { write(first) }
+            if index < range.upperBound { write(second) }
+        }
     }
 }

@@ -1,15 +1,17 @@
 @testable import DiffusionQL
 import GradientCheck
 import NeuralNet
+import Parallel
 import SeededRandom
 import Testing
 
 @Suite struct DiffusionPolicyTests {
-    static func policy(state: Int = 4, action: Int = 2, width: Int = 16, steps: Int = 5, rows: Int = 5) -> DiffusionPolicy {
+    static func policy(state: Int = 4, action: Int = 2, width: Int = 16, steps: Int = 5, rows: Int = 5,
+                       pool: WorkerPool? = nil) -> DiffusionPolicy {
         var generator = SeededGenerator(seed: 21)
         return DiffusionPolicy(stateDimension: state, actionDimension: action, maxAction: 1,
                                schedule: NoiseSchedule(.vp, steps: steps), hiddenWidth: width,
-                               capacity: rows, generator: &generator)
+                               capacity: rows, pool: pool, generator: &generator)
     }
 
     static func values(_ count: Int, seed: UInt64, scale: Double = 1) -> [Float] {
@@ -75,6 +77,32 @@ import Testing
         #expect(analytic.contains { $0 != 0 })
         let found = Self.mismatches(policy, analytic: analytic, samples: 80, step: 1e-3) { loss(recording: false) }
         #expect(found.isEmpty, "\(found.prefix(5))")
+    }
+
+    /// `sample` makes its noise in parts on its pool; the actions are those of the noise drawn in
+    /// order from the one generator (`drawNoise`), which is left as that drawing leaves it.
+    @Test(arguments: [1, 2, 3])
+    func samplingOnAPoolTakesTheNoiseOfOneGeneratorInOrder(_ threads: Int) {
+        let rows = 150, policy = Self.policy(rows: rows, pool: WorkerPool(threads: threads))
+        let states = Self.values(rows * 4, seed: 8)
+        #expect(policy.noiseCount(rows: rows) > 1_024, "more than one part of noise")
+        var generator = SeededGenerator(seed: 3), reference = generator
+        _ = generator.normal()
+        _ = reference.normal()
+        var actions = [Float](repeating: 0, count: rows * 2), expected = actions
+        var noise = [Float](repeating: 0, count: policy.noiseCount(rows: rows))
+        actions.withUnsafeMutableBufferPointer { policy.sample(states: states, rows: rows, generator: &generator, into: $0.baseAddress!) }
+        noise.withUnsafeMutableBufferPointer { noise in
+            withUnsafeMutablePointer(to: &reference) {
+                policy.drawNoise(rows: rows, generators: $0, rowsPerGenerator: rows, into: noise.baseAddress!)
+            }
+            expected.withUnsafeMutableBufferPointer {
+                policy.denoise(states: states, rows: rows, noise: noise.baseAddress!, noiseStride: rows * 2, into: $0.baseAddress!)
+            }
+        }
+        let differing = zip(actions, expected).filter { $0.bitPattern != $1.bitPattern }.count
+        #expect(differing == 0, "\(differing) of \(actions.count) action values differ")
+        #expect(generator.snapshot == reference.snapshot)
     }
 
     @Test func samplesStayWithinTheActionBoundsAndRepeatPerSeed() {

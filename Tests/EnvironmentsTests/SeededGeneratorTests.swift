@@ -83,4 +83,27 @@ import Testing
         var trainer = SeededGenerator(.initialization, seed: 0), episodeOne = SeededGenerator(.episodeReset, seed: 0, index: 1)
         #expect(trainer.next() != episodeOne.next())
     }
+
+    /// Deferred draws, made in parts in any order, give the bits of `normal()` called in turn, and leave
+    /// the generator where those calls leave it: with a spare held before or not, odd and even counts.
+    @Test(arguments: [0, 1, 2, 7, 8, 1_001])
+    func deferredNormalsAreTheNormalsInTurn(_ count: Int) {
+        for spareFirst in [false, true] {
+            var generator = SeededGenerator(seed: 11)
+            if spareFirst { _ = generator.normal() }
+            var deferred = generator
+            let expected = (0..<count).map { _ in Float(generator.normal()) }
+            let uniforms = UnsafeMutablePointer<Double>.allocate(capacity: count + 1)
+            defer { uniforms.deallocate() }
+            let normals = deferred.deferNormals(count, uniforms: uniforms)
+            var made = [Float](repeating: .nan, count: count)
+            let cuts = [0, min(count, 3), min(count, 4), count / 2, count].sorted()
+            for (low, high) in zip(cuts, cuts.dropFirst()).reversed() {
+                made.withUnsafeMutableBufferPointer { normals.fill(low ..< high, into: $0.baseAddress! + low) }
+            }
+            #expect(made.map(\.bitPattern) == expected.map(\.bitPattern), "\(count) draws, spare first: \(spareFirst)")
+            #expect(deferred.snapshot == generator.snapshot)
+            #expect(deferred.normal() == generator.normal())
+        }
+    }
 }
