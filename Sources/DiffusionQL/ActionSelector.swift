@@ -45,6 +45,9 @@ public final class ActionSelector {
     private let repeatedStates: FloatBuffer
     private let candidateActions: FloatBuffer
     private let noise: FloatBuffer
+    /// Each state's stream's uniforms for its noise, and that noise deferred (`deferNormals`).
+    private let noiseUniforms: UnsafeMutablePointer<Double>
+    private var deferredNoise: [DeferredNormals?]
     /// q_min of every candidate row.
     private let candidateScores: FloatBuffer
     /// One state's candidate scores, then their softmax weights.
@@ -65,11 +68,16 @@ public final class ActionSelector {
         repeatedStates = FloatBuffer(count: rows * lanes[0].actor.stateDimension)
         candidateActions = FloatBuffer(count: rows * lanes[0].actor.actionDimension)
         noise = FloatBuffer(count: lanes[0].actor.noiseCount(rows: rows))
+        noiseUniforms = .allocate(capacity: maxStates * (lanes[0].actor.noiseCount(rows: candidates) + 1))
+        deferredNoise = Array(repeating: nil, count: maxStates)
         candidateScores = FloatBuffer(count: rows)
         scores = .allocate(capacity: candidates)
     }
 
-    deinit { scores.deallocate() }
+    deinit {
+        scores.deallocate()
+        noiseUniforms.deallocate()
+    }
 
     /// Parts of a batch of `rows` candidate rows: two at least, so that a lone state keeps two cores
     /// busy, and twice as many for each doubling of the rows from 512 on (parts of 128 to 256 rows,
@@ -133,18 +141,20 @@ public final class ActionSelector {
         }
     }
 
-    /// The noise of every candidate row of `states` states, the states' streams shared out among the
-    /// pool's threads: each stream draws in its own order, so the numbers are the same on any pool.
+    /// The noise of every candidate row of `states` states: N blocks (a_N, then each step's) of all rows,
+    /// a state's rows drawn from its own stream block after block, in turn. Each stream's uniforms are
+    /// taken now; the Box-Muller transforms, which cost far more, are made a state's block at a time on
+    /// the pool, so that a lone state's noise is shared too. The numbers are the same on any pool.
     private func drawNoise(states: Int, generators: UnsafeMutablePointer<SeededGenerator>, on pool: WorkerPool?) {
-        let total = states * candidates, width = actor.actionDimension
-        let parts = min(states, Self.partCount(rows: total)), statesPerPart = (states + parts - 1) / parts
-        let drawPart = { (part: Int) in
-            let first = part * statesPerPart, count = min(statesPerPart, states - first)
-            guard count > 0 else { return }
-            self.actor.drawNoise(rows: count * self.candidates, generators: generators + first, rowsPerGenerator: self.candidates,
-                                 into: self.noise.pointer + first * self.candidates * width, blockStride: total * width)
+        let block = candidates * actor.actionDimension, blocks = actor.schedule.steps, perState = blocks * block
+        for state in 0..<states {
+            deferredNoise[state] = generators[state].deferNormals(perState, uniforms: noiseUniforms + state * (perState + 1))
         }
-        WorkerPool.forEach(parts, on: pool, drawPart)
+        let deferred = deferredNoise, noise = noise.pointer, blockStride = states * block
+        WorkerPool.forEach(states * blocks, on: pool) { task in
+            let state = task / blocks, index = task % blocks
+            deferred[state]!.fill(index * block ..< (index + 1) * block, into: noise + index * blockStride + state * block)
+        }
     }
 
     /// Samples candidate rows first..<first + count of a batch of `total` with `lane`, and scores them.

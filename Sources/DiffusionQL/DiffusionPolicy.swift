@@ -75,7 +75,7 @@ public final class DiffusionPolicy {
         into actions: UnsafeMutablePointer<Float>, recording: Bool = false
     ) {
         precondition(rows <= capacity, "batch of \(rows) rows exceeds the policy's capacity \(capacity)")
-        // The noise in the order of `drawNoise` with one generator: a_N, then each step's, row by row.
+        // The noise drawn in turn from the generator: a_N, then each step's, row by row.
         let normals = generator.deferNormals(noiseCount(rows: rows), uniforms: noiseUniforms), noise = noise.pointer
         let parts = (normals.count + Self.normalsPerPart - 1) / Self.normalsPerPart
         WorkerPool.forEach(parts, on: pool) { part in
@@ -88,26 +88,6 @@ public final class DiffusionPolicy {
 
     /// Floats of the noise that `rows` rows of `denoise` take: a_N and the noise of every step but the last.
     public func noiseCount(rows: Int) -> Int { schedule.steps * rows * actionDimension }
-
-    /// The Gaussian noise of sampling `rows` rows, `noiseCount(rows:)` floats in N blocks of rows ×
-    /// actionDimension (a_N, then the noise of steps N-1, ..., 1), row r drawn from
-    /// `generators[r / rowsPerGenerator]`, so that what an episode draws does not depend on which
-    /// other episodes share its batch. Each generator draws in the order an inline sampler would.
-    /// Block b starts at `noise + b * blockStride` (default rows × actionDimension), so that the rows
-    /// of a larger batch can be drawn in parts, a part's generators at a time.
-    public func drawNoise(
-        rows: Int, generators: UnsafeMutablePointer<SeededGenerator>, rowsPerGenerator: Int,
-        into noise: UnsafeMutablePointer<Float>, blockStride: Int? = nil
-    ) {
-        let width = actionDimension, stride = blockStride ?? rows * width
-        for block in 0..<schedule.steps {
-            let destination = noise + block * stride
-            for row in 0..<rows {
-                let generator = generators + row / rowsPerGenerator
-                for k in row * width ..< (row + 1) * width { destination[k] = Float(generator.pointee.normal()) }
-            }
-        }
-    }
 
     /// The sampling chain of `sample` on noise drawn beforehand: block b of the noise starts at
     /// `noise + b * noiseStride`. Rows are independent given their noise, so a batch may be split

@@ -31,8 +31,7 @@ import Testing
     static func expectedAction(_ rule: ActionSelector.Rule, state: [Float], generator: inout SeededGenerator) -> [Float] {
         let lane = Self.lane(capacity: candidates)
         let repeated = (0..<candidates).flatMap { _ in state }
-        var noise = [Float](repeating: 0, count: lane.actor.noiseCount(rows: candidates))
-        lane.actor.drawNoise(rows: candidates, generators: &generator, rowsPerGenerator: candidates, into: &noise)
+        let noise = (0..<lane.actor.noiseCount(rows: candidates)).map { _ in Float(generator.normal()) }
         var actions = [Float](repeating: 0, count: candidates * 2), q = [Double]()
         let half = candidates / 2
         for first in [0, half] {
