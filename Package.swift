@@ -5,8 +5,9 @@ import PackageDescription
 //   1. C modules, module maps only: CMuJoCo, CBLAS, CXSMM (libxsmm), CHDF5, CGLFW, CEGL, CPNG.
 //      NumericKernels, C source: Mish, Adam and the thin products, with a vector path chosen at run time
 //      (and the CPU's spin-wait hint).
-//   2. Leaf utilities: SeededRandom (the generator and every random stream's key), Parallel (the worker
-//      pool, over NumericKernels' spin-wait hint), Persistence (atomic writes, stable JSON, resume checks), TerminalProgress (progress lines).
+//   2. Leaf utilities: Parallel (the worker pool, over NumericKernels' spin-wait hint), SeededRandom (the
+//      generator and every random stream's key; its deferred normals are made on Parallel's pool),
+//      Persistence (atomic writes, stable JSON, resume checks), TerminalProgress (progress lines).
 //   3. MuJoCo: owning model and simulation over CMuJoCo.
 //   4. Environments: the Environment protocol, the locomotion tasks, the D4RL registry, the vector runner.
 //   5. NeuralNet: parameters, layers with backward passes, Adam, safetensors (over CXSMM or CBLAS,
@@ -68,8 +69,8 @@ let package = Package(
         .systemLibrary(name: "CXSMM", path: "Sources/CXSMM", pkgConfig: "libxsmm", providers: [.apt(["libxsmm-dev"])]),
         .target(name: "NumericKernels"),
 
-        .target(name: "SeededRandom"),
         .target(name: "Parallel", dependencies: ["NumericKernels"]),
+        .target(name: "SeededRandom", dependencies: ["Parallel"]),
         .target(name: "Persistence"),
         .target(name: "TerminalProgress"),
 

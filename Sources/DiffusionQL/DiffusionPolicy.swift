@@ -64,9 +64,6 @@ public final class DiffusionPolicy {
         noiseUniforms.deallocate()
     }
 
-    /// Normals per part of the noise that `sample` shares between the pool's threads.
-    private static let normalsPerPart = 1_024
-
     /// Draws one action per state row: a_N ~ N(0, I), then N denoising steps, each clamping its
     /// a_0 estimate to ±maxAction, and a final clamp. With `recording`, every step is kept for
     /// `backwardThroughSample`.
@@ -76,13 +73,8 @@ public final class DiffusionPolicy {
     ) {
         precondition(rows <= capacity, "batch of \(rows) rows exceeds the policy's capacity \(capacity)")
         // The noise drawn in turn from the generator: a_N, then each step's, row by row.
-        let normals = generator.deferNormals(noiseCount(rows: rows), uniforms: noiseUniforms), noise = noise.pointer
-        let parts = (normals.count + Self.normalsPerPart - 1) / Self.normalsPerPart
-        WorkerPool.forEach(parts, on: pool) { part in
-            let first = part * Self.normalsPerPart, range = first ..< min(first + Self.normalsPerPart, normals.count)
-            normals.fill(range, into: noise + first)
-        }
-        denoise(states: states, rows: rows, noise: noise, noiseStride: rows * actionDimension, into: actions,
+        generator.deferNormals(noiseCount(rows: rows), uniforms: noiseUniforms).fill(into: noise.pointer, on: pool)
+        denoise(states: states, rows: rows, noise: noise.pointer, noiseStride: rows * actionDimension, into: actions,
                 recording: recording)
     }
 

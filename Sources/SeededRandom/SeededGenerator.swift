@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Parallel
 
 /// A seeded pseudo-random generator: xoshiro256** (Blackman and Vigna), its state filled from the seed
 /// by SplitMix64. The same seed gives the same stream on every machine and build.
@@ -116,6 +117,18 @@ public struct DeferredNormals: @unchecked Sendable {
     let leadingSpare: Double?
     /// One pair of uniforms for every two of the other draws.
     let uniforms: UnsafePointer<Double>
+
+    /// Draws per part of `fill(into:on:)`.
+    public static let drawsPerPart = 256
+
+    /// Writes every draw as Float to destination[0 ..< count], in parts on `pool` (in turn without one).
+    public func fill(into destination: UnsafeMutablePointer<Float>, on pool: WorkerPool?) {
+        let parts = (count + Self.drawsPerPart - 1) / Self.drawsPerPart
+        WorkerPool.forEach(parts, on: pool) { part in
+            let first = part * Self.drawsPerPart
+            fill(first ..< min(first + Self.drawsPerPart, count), into: destination + first)
+        }
+    }
 
     /// Writes draws `range` as Float to destination[0 ..< range.count].
     public func fill(_ range: Range<Int>, into destination: UnsafeMutablePointer<Float>) {

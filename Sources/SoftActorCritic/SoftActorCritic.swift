@@ -121,9 +121,12 @@ public final class SoftActorCritic {
     public var step = 0
 
     private let targetEntropy: Float
-    /// Shares the loops over all parameters (Adam, zeroing, target averaging) as it does the passes.
+    /// Shares the loops over all parameters (Adam, zeroing, target averaging) and the noise's transforms
+    /// as it does the passes.
     private let pool: WorkerPool?
     private let noise: FloatBuffer
+    /// The uniforms of that noise (`drawNoise`).
+    private let noiseUniforms: UnsafeMutablePointer<Double>
     private let nextActions: FloatBuffer
     private let nextLogProbabilities: FloatBuffer
     private let newActions: FloatBuffer
@@ -159,6 +162,7 @@ public final class SoftActorCritic {
         temperatureOptimizer = Adam(temperature, learningRate: config.policyLearningRate)
         targetEntropy = SACConfig.targetEntropy(actionDimension: actionDimension)
         noise = FloatBuffer(count: rows * actionDimension)
+        noiseUniforms = .allocate(capacity: rows * actionDimension + 1)
         nextActions = FloatBuffer(count: rows * actionDimension)
         nextLogProbabilities = FloatBuffer(count: rows)
         newActions = FloatBuffer(count: rows * actionDimension)
@@ -168,6 +172,8 @@ public final class SoftActorCritic {
         q2Gradient = FloatBuffer(count: rows)
         actionGradient = FloatBuffer(count: rows * actionDimension)
     }
+
+    deinit { noiseUniforms.deallocate() }
 
     /// The current temperature α = exp(log α).
     public var alpha: Float { exp(temperature.values[0]) }
@@ -252,7 +258,8 @@ public final class SoftActorCritic {
         return losses
     }
 
+    /// `count` normals from `generator` in turn, their transforms shared by the pool (`deferNormals`).
     private func drawNoise(_ count: Int, _ generator: inout SeededGenerator) {
-        for i in 0..<count { noise.pointer[i] = Float(generator.normal()) }
+        generator.deferNormals(count, uniforms: noiseUniforms).fill(into: noise.pointer, on: pool)
     }
 }

@@ -1,3 +1,4 @@
+import Parallel
 import SeededRandom
 import Testing
 
@@ -84,9 +85,10 @@ import Testing
         #expect(trainer.next() != episodeOne.next())
     }
 
-    /// Deferred draws, made in parts in any order, give the bits of `normal()` called in turn, and leave
-    /// the generator where those calls leave it: with a spare held before or not, odd and even counts.
-    @Test(arguments: [0, 1, 2, 7, 8, 1_001])
+    /// Deferred draws, made in parts in any order or on a pool, give the bits of `normal()` called in
+    /// turn, and leave the generator where those calls leave it: with a spare held before or not, odd
+    /// and even counts, one part of a pool's or several.
+    @Test(arguments: [0, 1, 2, 7, 8, 1_001, 3_001])
     func deferredNormalsAreTheNormalsInTurn(_ count: Int) {
         for spareFirst in [false, true] {
             var generator = SeededGenerator(seed: 11)
@@ -102,6 +104,9 @@ import Testing
                 made.withUnsafeMutableBufferPointer { normals.fill(low ..< high, into: $0.baseAddress! + low) }
             }
             #expect(made.map(\.bitPattern) == expected.map(\.bitPattern), "\(count) draws, spare first: \(spareFirst)")
+            var pooled = [Float](repeating: .nan, count: count)
+            pooled.withUnsafeMutableBufferPointer { normals.fill(into: $0.baseAddress!, on: WorkerPool(threads: 2)) }
+            #expect(pooled.map(\.bitPattern) == expected.map(\.bitPattern), "\(count) draws on a pool, spare first: \(spareFirst)")
             #expect(deferred.snapshot == generator.snapshot)
             #expect(deferred.normal() == generator.normal())
         }
