@@ -86,7 +86,6 @@ public struct RolloutBenchmark {
     }
 
     private func floor(seconds: Double, steps: Double, flops: Double, environment: EnvironmentID) throws -> Round {
-        // The physics first: OpenBLAS's threads go on spinning for a while after the sgemm.
         let physicsRate = try EnvironmentBenchmark(models: models, threads: threads, steps: 20_000)
             .floorStepsPerSecond(environment)
         // The faster of OpenBLAS's large sgemm and the networks' own products: no slower product engine

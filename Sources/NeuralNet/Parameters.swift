@@ -49,7 +49,7 @@ public final class Parameters {
         if transposesAreStale {
             if transposedValues.count != values.count { transposedValues = FloatBuffer(count: values.count) }
             let matrices = matrices, source = values.pointer, target = transposedValues.pointer
-            Parts(of: matrices.count, size: 1).run(on: pool) { index, _ in
+            WorkerPool.forEach(matrices.count, on: pool) { index in
                 let matrix = matrices[index]
                 nk_transpose(source + matrix.offset, matrix.shape[0], matrix.shape[1], target + matrix.offset)
             }
