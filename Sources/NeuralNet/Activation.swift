@@ -5,23 +5,24 @@ public enum Activation: Sendable {
     case mish
     case relu
 
-    /// y = f(x) for `count` elements; y may be x.
+    /// y = f(x + bias) for `rows` rows of `width` (the bias one row, added to each); y may be x.
     @inline(__always)
-    func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    func apply(_ x: UnsafePointer<Float>, bias: UnsafePointer<Float>, width: Int, rows: Int, into y: UnsafeMutablePointer<Float>) {
         switch self {
-        case .mish: nk_mish(x, y, count)
-        case .relu: nk_relu(x, y, count)
+        case .mish: nk_mish(x, bias, width, rows, y)
+        case .relu: nk_relu(x, bias, width, rows, y)
         }
     }
 
-    /// y = f(x) for `count` elements, x then overwritten with what `backward` reads: f'(x) for Mish,
-    /// from the exponential f took (the backward pass then multiplies only), x itself for ReLU.
+    /// y = f(x + bias) as `apply` gives it, x then overwritten with what `backward` reads: f'(x + bias)
+    /// for Mish, from the exponential f took (the backward pass then multiplies only), x + bias for ReLU.
     /// y must not overlap x.
     @inline(__always)
-    func applyRecording(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    func applyRecording(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, width: Int, rows: Int,
+                        into y: UnsafeMutablePointer<Float>) {
         switch self {
-        case .mish: nk_mish_with_derivative(x, y, x, count)
-        case .relu: nk_relu(x, y, count)
+        case .mish: nk_mish_recording(x, bias, width, rows, y, x)
+        case .relu: nk_relu_recording(x, bias, width, rows, y, x)
         }
     }
 
@@ -39,15 +40,15 @@ public enum Activation: Sendable {
 /// Mish on one value, by the same kernel as the layers (NumericKernels: a vectorized exponential of
 /// its own, since loops over libm's expf do not vectorize).
 public func mish(_ x: Float) -> Float {
-    var x = x, y: Float = 0
-    nk_mish(&x, &y, 1)
+    var x = x, y: Float = 0, noBias: Float = -0.0
+    nk_mish(&x, &noBias, 1, 1, &y)
     return y
 }
 
 /// Mish's derivative on one value, by the same kernel as the backward pass.
 public func mishDerivative(_ x: Float) -> Float {
-    var x = x, y: Float = 0, derivative: Float = 0
-    nk_mish_with_derivative(&x, &y, &derivative, 1)
+    var x = x, y: Float = 0, derivative: Float = 0, noBias: Float = -0.0
+    nk_mish_recording(&x, &noBias, 1, 1, &y, &derivative)
     return derivative
 }
 
@@ -58,7 +59,8 @@ func exponential(_ x: Float) -> Float {
     return y
 }
 
-/// The vector unit the C kernels (Mish, Adam, the thin products) run on: the widest this CPU has unless chosen.
+/// The vector unit the C kernels (Mish, Adam, the thin products) run on: the widest this CPU has unless
+/// chosen ("avx2" stands for AVX2 with FMA, which CPUs with AVX2 have beside it).
 /// Every unit gives the same bits, so the choice changes the speed only.
 public enum VectorUnit {
     public static let all = ["baseline", "avx2", "avx512f"]

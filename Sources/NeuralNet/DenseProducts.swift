@@ -61,23 +61,23 @@ public enum DenseProducts {
         }
     }
 
-    /// y (rows × out) = x (rows × in) Wᵀ + y.
+    /// y (rows × out) = x (rows × in) Wᵀ.
     @inline(__always)
     public static func forward(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int, weights: Weights,
                                into y: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
         switch backend {
         case .libxsmm:
-            if Thin.runs(m: outputs, k: inputs, ldb: inputs, transposeB: false) {
-                nk_dot_rows(x, rows, inputs, weights.standard, outputs, y, 1)
+            if Thin.runs(m: outputs, k: inputs, ldb: inputs, beta: 0, transposeB: false) {
+                nk_dot_rows(x, rows, inputs, weights.standard, outputs, y, 0)
             } else {
-                // Column-major: yᵀ (out × rows) = Wᵀᵀ (out × in) · xᵀ (in × rows) + yᵀ.
+                // Column-major: yᵀ (out × rows) = Wᵀᵀ (out × in) · xᵀ (in × rows).
                 run(m: outputs, n: rows, k: inputs, a: weights.transposed, lda: outputs, b: x, ldb: inputs, c: y,
-                    ldc: outputs, beta: 1, transposeB: false)
+                    ldc: outputs, beta: 0, transposeB: false)
             }
         case .openBLAS:
             BLAS.gemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: weights.standard, ldb: inputs,
-                      beta: 1, c: y, ldc: outputs)
+                      beta: 0, c: y, ldc: outputs)
         }
     }
 
@@ -88,7 +88,7 @@ public enum DenseProducts {
         guard rows > 0 else { return }
         switch backend {
         case .libxsmm:
-            if Thin.runs(m: inputs, k: outputs, ldb: outputs, transposeB: false) {
+            if Thin.runs(m: inputs, k: outputs, ldb: outputs, beta: 0, transposeB: false) {
                 // dx[r, i] = dy_r · (column i of W, a row of Wᵀ).
                 nk_dot_rows(dy, rows, outputs, weights.transposed, inputs, dx, 0)
             } else {
@@ -110,7 +110,7 @@ public enum DenseProducts {
         guard rows > 0, count > 0 else { return }
         switch backend {
         case .libxsmm:
-            if Thin.runs(m: inputs, k: rows, ldb: outputs, transposeB: true) {
+            if Thin.runs(m: inputs, k: rows, ldb: outputs, beta: 1, transposeB: true) {
                 nk_accumulate_outer(dy + first, outputs, x, rows, inputs, count, dW + first * inputs)
             } else {
                 // Column-major: dWᵀ (in × count) += xᵀ (in × rows) · (dy's columns, count × rows)ᵀ.
@@ -148,8 +148,9 @@ public enum DenseProducts {
     enum Thin {
         private static let targetHasAVX512 = dql_xsmm_target_has_avx512() != 0
 
-        static func runs(m: Int, k: Int, ldb: Int, transposeB: Bool) -> Bool {
-            m < 8 || (!targetHasAVX512 && m % 8 != 0) || !ColumnSafety.isSafe(m: m, k: k, ldb: ldb, transposeB: transposeB)
+        static func runs(m: Int, k: Int, ldb: Int, beta: Float, transposeB: Bool) -> Bool {
+            m < 8 || (!targetHasAVX512 && m % 8 != 0)
+                || !ColumnSafety.isSafe(m: m, k: k, ldb: ldb, beta: beta, transposeB: transposeB)
         }
     }
 
@@ -159,13 +160,13 @@ public enum DenseProducts {
     /// the kernels libxsmm writes for this CPU: on AVX-512, m = 2 is safe at every width but 9 to 11.
     enum ColumnSafety {
         private struct Shape: Hashable {
-            let m: Int, k: Int, ldb: Int, transposeB: Bool
+            let m: Int, k: Int, ldb: Int, beta: Float, transposeB: Bool
         }
 
         private static let known = Mutex<[Shape: Bool]>([:])
 
-        static func isSafe(m: Int, k: Int, ldb: Int, transposeB: Bool) -> Bool {
-            let shape = Shape(m: m, k: k, ldb: ldb, transposeB: transposeB)
+        static func isSafe(m: Int, k: Int, ldb: Int, beta: Float, transposeB: Bool) -> Bool {
+            let shape = Shape(m: m, k: k, ldb: ldb, beta: beta, transposeB: transposeB)
             if let safe = known.withLock({ $0[shape] }) { return safe }
             let safe = probe(shape)
             known.withLock { $0[shape] = safe }
@@ -182,7 +183,7 @@ public enum DenseProducts {
             let columnStride = shape.transposeB ? 1 : shape.ldb
             func product(width: Int) -> [Float] {
                 var c = [Float](repeating: 0.5, count: m * columns)
-                guard let kernel = dql_xsmm_kernel(Int32(m), Int32(width), Int32(k), Int32(m), Int32(shape.ldb), Int32(m), 1,
+                guard let kernel = dql_xsmm_kernel(Int32(m), Int32(width), Int32(k), Int32(m), Int32(shape.ldb), Int32(m), shape.beta,
                                                    shape.transposeB ? 1 : 0) else { return [] }
                 a.withUnsafeBufferPointer { a in
                     b.withUnsafeBufferPointer { b in
@@ -211,7 +212,7 @@ public enum DenseProducts {
     }
 
     enum Thin {
-        static func runs(m: Int, k: Int, ldb: Int, transposeB: Bool) -> Bool { fatalError("this build has no libxsmm") }
+        static func runs(m: Int, k: Int, ldb: Int, beta: Float, transposeB: Bool) -> Bool { fatalError("this build has no libxsmm") }
     }
     #endif
 }

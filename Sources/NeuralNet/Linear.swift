@@ -27,13 +27,23 @@ public struct Linear: Sendable {
         DenseProducts.Weights(standard: values + weight.offset, transposed: transposed + weight.offset)
     }
 
-    /// y (rows × outputs) = x (rows × inputs) Wᵀ + b.
+    /// z (rows × outputs) = x (rows × inputs) Wᵀ, without the bias: the activation that follows adds it
+    /// in its own pass over z (`Activation.apply(_:bias:width:rows:into:)`), `addBias` where none does.
     @inline(__always)
-    func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>,
+    func product(_ x: UnsafePointer<Float>, rows: Int, into z: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>,
                  transposed: UnsafePointer<Float>) {
-        nk_broadcast_row(values + bias.offset, outputs, rows, y)
         DenseProducts.forward(x, rows: rows, inputs: inputs, outputs: outputs,
-                              weights: weights(values: values, transposed: transposed), into: y)
+                              weights: weights(values: values, transposed: transposed), into: z)
+    }
+
+    /// This layer's bias within `values`.
+    @inline(__always)
+    func biasValues(_ values: UnsafePointer<Float>) -> UnsafePointer<Float> { values + bias.offset }
+
+    /// z += b on each of `rows` rows.
+    @inline(__always)
+    func addBias(to z: UnsafeMutablePointer<Float>, rows: Int, values: UnsafePointer<Float>) {
+        nk_add_row(biasValues(values), outputs, rows, z)
     }
 
     /// dx (rows × inputs) = dy (rows × outputs) W.

@@ -59,16 +59,17 @@ public struct MLP: Sendable {
                 let z = recording || index == last
                     ? tape.preActivations[index].pointer + first * layer.outputs
                     : tape.scratch(thread: thread, layer: index)
-                layer.forward(x, rows: count, into: z, values: values, transposed: transposed)
-                let width = count * layer.outputs
+                layer.product(x, rows: count, into: z, values: values, transposed: transposed)
+                let bias = layer.biasValues(values)
                 if !isActivated(index) {
+                    layer.addBias(to: z, rows: count, values: values)
                     x = UnsafePointer(z)
                 } else if recording {
                     let y = tape.outputs[index].pointer + first * layer.outputs
-                    activation.applyRecording(z, y, count: width)
+                    activation.applyRecording(z, bias: bias, width: layer.outputs, rows: count, into: y)
                     x = UnsafePointer(y)
                 } else {
-                    activation.apply(z, z, count: width)
+                    activation.apply(z, bias: bias, width: layer.outputs, rows: count, into: z)
                     x = UnsafePointer(z)
                 }
             }
@@ -153,7 +154,7 @@ public final class MLPTape {
     public let pool: WorkerPool?
     let input: FloatBuffer
     /// Each layer's z = x Wᵀ + b; after a recording pass, an activated layer's holds what its
-    /// activation's backward reads instead (`Activation.applyRecording`).
+    /// activation's backward reads instead (`Activation.applyRecording`, which adds the bias).
     let preActivations: [FloatBuffer]
     let outputs: [FloatBuffer]
     let gradientA: FloatBuffer

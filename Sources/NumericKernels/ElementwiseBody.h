@@ -6,6 +6,8 @@
 INLINE vfloat VARIANT(splat)(float c) { return (vfloat){0} + c; }
 INLINE vfloat VARIANT(load)(const float *p) { return *(const unaligned_vfloat *)p; }
 INLINE void VARIANT(store)(float *p, vfloat v) { *(unaligned_vfloat *)p = v; }
+/// a b + c with one rounding: an instruction on AVX-512, AVX2 (with FMA) and arm64, libm's fmaf on x86-64's baseline.
+INLINE vfloat VARIANT(fma)(vfloat a, vfloat b, vfloat c) { return __builtin_elementwise_fma(a, b, c); }
 INLINE vfloat VARIANT(select)(vint mask, vfloat a, vfloat b) {
     return (vfloat)(((vint)a & mask) | ((vint)b & ~mask));
 }
@@ -22,27 +24,29 @@ INLINE vfloat VARIANT(maximum)(vfloat x, float c) {
 
 /// e^x: Cephes' expf. Range reduction by n = round(x / ln 2) (adding 1.5 * 2^23 rounds to the nearest
 /// integer and leaves it in the low mantissa bits), a degree-5 polynomial, then scaling by 2^n through
-/// the exponent bits.
+/// the exponent bits. Fused multiply-adds throughout.
 INLINE vfloat VARIANT(exponential)(vfloat x) {
     x = VARIANT(minimum)(VARIANT(maximum)(x, -87.0f), 88.0f);
-    vfloat shifted = x * 1.44269504f + 12582912.0f;
+    vfloat shifted = VARIANT(fma)(x, VARIANT(splat)(1.44269504f), VARIANT(splat)(12582912.0f));
     vfloat n = shifted - 12582912.0f;
-    vfloat r = x - n * 0.693359375f + n * 2.1219444e-4f;
+    vfloat r = VARIANT(fma)(n, VARIANT(splat)(-0.693359375f), x);
+    r = VARIANT(fma)(n, VARIANT(splat)(2.1219444e-4f), r);
     vfloat p = VARIANT(splat)(1.98756915e-4f);
-    p = p * r + 1.39819995e-3f;
-    p = p * r + 8.3334519e-3f;
-    p = p * r + 4.16657959e-2f;
-    p = p * r + 1.66666655e-1f;
-    p = p * r + 5.00000012e-1f;
+    p = VARIANT(fma)(p, r, VARIANT(splat)(1.39819995e-3f));
+    p = VARIANT(fma)(p, r, VARIANT(splat)(8.3334519e-3f));
+    p = VARIANT(fma)(p, r, VARIANT(splat)(4.16657959e-2f));
+    p = VARIANT(fma)(p, r, VARIANT(splat)(1.66666655e-1f));
+    p = VARIANT(fma)(p, r, VARIANT(splat)(5.00000012e-1f));
     vuint exponent = ((vuint)shifted - 0x4B400000u + 127u) << 23;
-    return (p * r * r + r + 1.0f) * (vfloat)exponent;
+    return (VARIANT(fma)(p, r * r, r) + 1.0f) * (vfloat)exponent;
 }
 
 /// Mish(x) = x tanh(softplus(x)) with one exponential: with w = e^x, tanh(log(1 + w)) = n / (n + 2)
-/// where n = w(w + 2). Above x = 20 it is 1 in Float (PyTorch's softplus threshold), so x is capped there.
+/// where n = w(w + 2) = w² + 2w. Above x = 20 it is 1 in Float (PyTorch's softplus threshold), so x is
+/// capped there.
 INLINE vfloat VARIANT(mish)(vfloat x) {
     vfloat w = VARIANT(exponential)(VARIANT(minimum)(x, 20.0f));
-    vfloat n = w * (w + 2.0f);
+    vfloat n = VARIANT(fma)(w, w, w + w);
     return x * (n / (n + 2.0f));
 }
 
@@ -52,9 +56,9 @@ INLINE vfloat VARIANT(mish)(vfloat x) {
 /// x · 4w(w + 1) / d²: one division besides tanh's, the divider being what limits this kernel.
 INLINE void VARIANT(mish_and_derivative)(vfloat x, vfloat *value, vfloat *derivative) {
     vfloat w = VARIANT(exponential)(VARIANT(minimum)(x, 20.0f));
-    vfloat n = w * (w + 2.0f), d = n + 2.0f, t = n / d;
+    vfloat n = VARIANT(fma)(w, w, w + w), d = n + 2.0f, t = n / d;
     *value = x * t;
-    *derivative = t + x * (4.0f * w * (w + 1.0f) / (d * d));
+    *derivative = VARIANT(fma)(x, 4.0f * VARIANT(fma)(w, w, w) / (d * d), t);
 }
 
 /// The last count % LANES elements of x, padded with zeros to a whole vector, so that they go through
@@ -82,6 +86,12 @@ INLINE vfloat VARIANT(relu_backward)(vfloat x, vfloat gradient) {
 
 INLINE vfloat VARIANT(multiply)(vfloat factor, vfloat gradient) { return gradient * factor; }
 
+/// ReLU's recording pass: the value, and its input kept for the backward pass.
+INLINE void VARIANT(relu_and_input)(vfloat x, vfloat *value, vfloat *input) {
+    *value = VARIANT(relu)(x);
+    *input = x;
+}
+
 /// y[i] = function(x[i]) for i < count, the last count % LANES elements through the same vector code as the rest.
 #define ELEMENTWISE(name, function)                                                                         \
     static void VARIANT(name)(const float *x, float *y, long count) {                                       \
@@ -90,6 +100,42 @@ INLINE vfloat VARIANT(multiply)(vfloat factor, vfloat gradient) { return gradien
         if (whole < count)                                                                                  \
             VARIANT(store_tail)(y + whole, VARIANT(function)(VARIANT(load_tail)(x + whole, count - whole)),   \
                                 count - whole);                                                             \
+    }
+
+/// A layer's activation with its bias: y[r * width + j] = function(x[r * width + j] + bias[j]) for r < rows
+/// and j < width, each row's last width % LANES elements padded with zeros through the same vector code.
+#define ROWWISE(name, function)                                                                             \
+    static void VARIANT(name)(const float *x, const float *bias, long width, long rows, float *y) {         \
+        long whole = width / LANES * LANES, rest = width - whole;                                           \
+        for (long r = 0; r < rows; r++, x += width, y += width) {                                           \
+            for (long j = 0; j < whole; j += LANES)                                                         \
+                VARIANT(store)(y + j, VARIANT(function)(VARIANT(load)(x + j) + VARIANT(load)(bias + j)));   \
+            if (rest > 0) {                                                                                 \
+                vfloat v = VARIANT(load_tail)(x + whole, rest) + VARIANT(load_tail)(bias + whole, rest);    \
+                VARIANT(store_tail)(y + whole, VARIANT(function)(v), rest);                                 \
+            }                                                                                               \
+        }                                                                                                   \
+    }
+
+/// ROWWISE for a recording pass: function(x + bias, &value, &recorded) gives the activation's value and
+/// what its backward pass reads; recorded may be x, value must overlap neither.
+#define ROWWISE_RECORDING(name, function)                                                                   \
+    static void VARIANT(name)(const float *x, const float *bias, long width, long rows, float *value,      \
+                              float *recorded) {                                                            \
+        long whole = width / LANES * LANES, rest = width - whole;                                           \
+        vfloat v, d;                                                                                        \
+        for (long r = 0; r < rows; r++, x += width, value += width, recorded += width) {                    \
+            for (long j = 0; j < whole; j += LANES) {                                                       \
+                VARIANT(function)(VARIANT(load)(x + j) + VARIANT(load)(bias + j), &v, &d);                  \
+                VARIANT(store)(value + j, v);                                                               \
+                VARIANT(store)(recorded + j, d);                                                            \
+            }                                                                                               \
+            if (rest > 0) {                                                                                 \
+                VARIANT(function)(VARIANT(load_tail)(x + whole, rest) + VARIANT(load_tail)(bias + whole, rest), &v, &d); \
+                VARIANT(store_tail)(value + whole, v, rest);                                                \
+                VARIANT(store_tail)(recorded + whole, d, rest);                                             \
+            }                                                                                               \
+        }                                                                                                   \
     }
 
 /// gradient[i] = function(x[i], gradient[i]) for i < count, the tail as in ELEMENTWISE.
@@ -105,12 +151,16 @@ INLINE vfloat VARIANT(multiply)(vfloat factor, vfloat gradient) { return gradien
         }                                                                                                   \
     }
 
-ELEMENTWISE(mish_all, mish)
 ELEMENTWISE(exponential_all, exponential)
-ELEMENTWISE(relu_all, relu)
+ROWWISE(mish_rows, mish)
+ROWWISE(relu_rows, relu)
+ROWWISE_RECORDING(mish_recording_rows, mish_and_derivative)
+ROWWISE_RECORDING(relu_recording_rows, relu_and_input)
 ELEMENTWISE_BACKWARD(multiply_all, multiply)
 ELEMENTWISE_BACKWARD(relu_backward_all, relu_backward)
 #undef ELEMENTWISE
+#undef ROWWISE
+#undef ROWWISE_RECORDING
 #undef ELEMENTWISE_BACKWARD
 
 /// Σ x[i]² in double, the same bits on every unit: lane l of 16 adds the squares (exact in double) at
@@ -131,28 +181,12 @@ static double VARIANT(sum_of_squares)(const float *x, long count) {
     return total;
 }
 
-/// value[i] = Mish(x[i]) and derivative[i] = Mish'(x[i]); derivative may be x, the tail as in ELEMENTWISE.
-static void VARIANT(mish_with_derivative_all)(const float *x, float *value, float *derivative, long count) {
-    long whole = count / LANES * LANES;
-    vfloat v, d;
-    for (long i = 0; i < whole; i += LANES) {
-        VARIANT(mish_and_derivative)(VARIANT(load)(x + i), &v, &d);
-        VARIANT(store)(value + i, v);
-        VARIANT(store)(derivative + i, d);
-    }
-    if (whole < count) {
-        VARIANT(mish_and_derivative)(VARIANT(load_tail)(x + whole, count - whole), &v, &d);
-        VARIANT(store_tail)(value + whole, v, count - whole);
-        VARIANT(store_tail)(derivative + whole, d, count - whole);
-    }
-}
-
-/// y[r * count + j] = row[j] for r < rows and j < count: a bias laid under every row of a product.
-static void VARIANT(broadcast_row_all)(const float *row, long count, long rows, float *y) {
+/// y[r * count + j] += row[j] for r < rows and j < count: the bias of a layer that no activation follows.
+static void VARIANT(add_row_all)(const float *row, long count, long rows, float *y) {
     long whole = count / LANES * LANES;
     for (long r = 0; r < rows; r++, y += count) {
-        for (long j = 0; j < whole; j += LANES) VARIANT(store)(y + j, VARIANT(load)(row + j));
-        for (long j = whole; j < count; j++) y[j] = row[j];
+        for (long j = 0; j < whole; j += LANES) VARIANT(store)(y + j, VARIANT(load)(y + j) + VARIANT(load)(row + j));
+        for (long j = whole; j < count; j++) y[j] += row[j];
     }
 }
 

@@ -2,7 +2,8 @@
 
 #include <string.h>
 
-// The results must not depend on the vector unit, so nothing may be fused into a multiply-add.
+// The results must not depend on the vector unit: a multiply-add is fused where a kernel says so
+// (`fma`, one rounding on every unit) and nowhere else, so the compiler may not contract the others.
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
 
@@ -31,7 +32,7 @@ typedef float vfloat2 __attribute__((vector_size(8)));
 #undef VARIANT
 #pragma clang attribute pop
 
-#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define VARIANT(name) name##_avx2
 #include "ElementwiseBody.h"
 #include "ThinProductsBody.h"
@@ -51,7 +52,7 @@ static _Atomic vector_unit chosen_unit = automatic;
 static vector_unit widest_unit(void) {
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx512f")) return avx512f;
-    if (__builtin_cpu_supports("avx2")) return avx2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return avx2;
 #endif
     return baseline;
 }
@@ -97,21 +98,29 @@ int nk_use_vector_unit(const char *name) {
 #define DISPATCH_RETURNING(function, ...) return function##_baseline(__VA_ARGS__);
 #endif
 
-void nk_mish(const float *x, float *y, long count) { DISPATCH(mish_all, x, y, count) }
+void nk_mish(const float *x, const float *bias, long width, long rows, float *y) {
+    DISPATCH(mish_rows, x, bias, width, rows, y)
+}
 
-void nk_mish_with_derivative(const float *x, float *value, float *derivative, long count) {
-    DISPATCH(mish_with_derivative_all, x, value, derivative, count)
+void nk_mish_recording(const float *x, const float *bias, long width, long rows, float *value, float *derivative) {
+    DISPATCH(mish_recording_rows, x, bias, width, rows, value, derivative)
 }
 
 void nk_multiply(const float *factor, float *gradient, long count) { DISPATCH(multiply_all, factor, gradient, count) }
 
 double nk_sum_of_squares(const float *x, long count) { DISPATCH_RETURNING(sum_of_squares, x, count) }
 
-void nk_broadcast_row(const float *row, long count, long rows, float *y) { DISPATCH(broadcast_row_all, row, count, rows, y) }
+void nk_add_row(const float *row, long count, long rows, float *y) { DISPATCH(add_row_all, row, count, rows, y) }
 
 void nk_exponential(const float *x, float *y, long count) { DISPATCH(exponential_all, x, y, count) }
 
-void nk_relu(const float *x, float *y, long count) { DISPATCH(relu_all, x, y, count) }
+void nk_relu(const float *x, const float *bias, long width, long rows, float *y) {
+    DISPATCH(relu_rows, x, bias, width, rows, y)
+}
+
+void nk_relu_recording(const float *x, const float *bias, long width, long rows, float *value, float *input) {
+    DISPATCH(relu_recording_rows, x, bias, width, rows, value, input)
+}
 
 void nk_relu_backward(const float *x, float *gradient, long count) { DISPATCH(relu_backward_all, x, gradient, count) }
 

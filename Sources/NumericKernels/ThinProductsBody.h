@@ -3,7 +3,7 @@
 // it has no fast path for an m that is not a multiple of 8) or, where its kernel would make a
 // column's numbers depend on its neighbours, one column at a time. Here each result is a sum in a
 // fixed order over its own row (dot_rows) or its own output (accumulate_outer): it does not depend on
-// which rows or outputs share the call nor, with no fused multiply-adds, on the vector unit.
+// which rows or outputs share the call nor, each product fused into its addition, on the vector unit.
 
 /// The 16 lanes of v summed by halves, the same tree on every unit.
 INLINE float VARIANT(sum_lanes)(vfloat v) {
@@ -15,8 +15,9 @@ INLINE float VARIANT(sum_lanes)(vfloat v) {
 }
 
 /// `rows` × `outputs` dot products at once (at most 4), sharing the loads: y[r * ldy + j] (+)= x_r · w_j
-/// with x_r = x + r * length and w_j = w + j * length. Lane l of each sums the products of elements
-/// l, l + 16, l + 32, ... in that order (the tail zero-padded); the lanes are then summed by halves.
+/// with x_r = x + r * length and w_j = w + j * length. Lane l of each adds the products of elements
+/// l, l + 16, l + 32, ... in that order, each fused into its addition (the tail zero-padded); the lanes
+/// are then summed by halves.
 /// Called with constant `rows` and `outputs`, which the inlining turns into registers.
 INLINE void VARIANT(dot_tile)(const float *x, long length, int rows, const float *w, int outputs, float *y, long ldy,
                               int accumulate) {
@@ -27,14 +28,14 @@ INLINE void VARIANT(dot_tile)(const float *x, long length, int rows, const float
         for (int r = 0; r < rows; r++) xs[r] = VARIANT(load)(x + r * length + k);
         for (int j = 0; j < outputs; j++) ws[j] = VARIANT(load)(w + j * length + k);
         for (int r = 0; r < rows; r++)
-            for (int j = 0; j < outputs; j++) sums[r * outputs + j] += xs[r] * ws[j];
+            for (int j = 0; j < outputs; j++) sums[r * outputs + j] = VARIANT(fma)(xs[r], ws[j], sums[r * outputs + j]);
     }
     if (whole < length) {
         long rest = length - whole;
         for (int r = 0; r < rows; r++)
             for (int j = 0; j < outputs; j++)
-                sums[r * outputs + j] += VARIANT(load_tail)(x + r * length + whole, rest)
-                                       * VARIANT(load_tail)(w + j * length + whole, rest);
+                sums[r * outputs + j] = VARIANT(fma)(VARIANT(load_tail)(x + r * length + whole, rest),
+                                                     VARIANT(load_tail)(w + j * length + whole, rest), sums[r * outputs + j]);
     }
     for (int r = 0; r < rows; r++)
         for (int j = 0; j < outputs; j++) {
@@ -66,7 +67,7 @@ static void VARIANT(dot_rows)(const float *x, long rows, long length, const floa
 
 /// For `outputs` (1 or 2) outputs j and `chunks` (1 or 2) chunks of 16 columns from x's column 0 on, of
 /// which `width` exist: dw[j * length + i] += Σ_r g[r * ldg + j] x[r * length + i], the sum starting
-/// from zero and running over r in order. `x_end` is the end of x.
+/// from zero and running over r in order, each product fused into its addition. `x_end` is the end of x.
 INLINE void VARIANT(outer_tile)(const float *g, long ldg, const float *x, const float *x_end, long rows, long length,
                                 int outputs, int chunks, long width, float *dw) {
     vfloat sums[2][2] = {{0}};
@@ -82,7 +83,7 @@ INLINE void VARIANT(outer_tile)(const float *g, long ldg, const float *x, const 
         }
         for (int j = 0; j < outputs; j++) {
             vfloat scale = VARIANT(splat)(g[r * ldg + j]);
-            for (int c = 0; c < chunks; c++) sums[j][c] += scale * xs[c];
+            for (int c = 0; c < chunks; c++) sums[j][c] = VARIANT(fma)(scale, xs[c], sums[j][c]);
         }
     }
     for (int j = 0; j < outputs; j++)

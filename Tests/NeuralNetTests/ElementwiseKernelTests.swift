@@ -6,33 +6,32 @@ import Testing
 /// The C kernels against the formulas written out in Swift, one value at a time: every vector unit
 /// this CPU has must give the bits of the scalar formula, so that a number never depends on the machine.
 @Suite(.serialized) struct ElementwiseKernelTests {
-    /// Swift's Mish before the kernels: the same operations in the same order.
+    /// Mish written out in Swift: the same operations in the same order, `addingProduct` where the
+    /// kernels fuse a multiply-add.
     enum Reference {
         static func exponential(_ x: Float) -> Float {
             let x = min(max(x, -87), 88)
-            let shifted = x * 1.442_695_04 + 12_582_912
+            let shifted = Float(12_582_912).addingProduct(x, 1.442_695_04)
             let n = shifted - 12_582_912
-            let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+            let r = x.addingProduct(n, -0.693_359_375).addingProduct(n, 2.121_944_4e-4)
             var p: Float = 1.987_569_15e-4
-            p = p * r + 1.398_199_95e-3
-            p = p * r + 8.333_451_9e-3
-            p = p * r + 4.166_579_59e-2
-            p = p * r + 1.666_666_55e-1
-            p = p * r + 5.000_000_12e-1
+            for coefficient: Float in [1.398_199_95e-3, 8.333_451_9e-3, 4.166_579_59e-2, 1.666_666_55e-1, 5.000_000_12e-1] {
+                p = coefficient.addingProduct(p, r)
+            }
             let powerOfTwo = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23)
-            return (p * r * r + r + 1) * powerOfTwo
+            return (r.addingProduct(p, r * r) + 1) * powerOfTwo
         }
 
         static func mish(_ x: Float) -> Float {
             let w = exponential(min(x, 20))
-            let n = w * (w + 2)
+            let n = (w + w).addingProduct(w, w)
             return x * (n / (n + 2))
         }
 
         static func mishDerivative(_ x: Float) -> Float {
             let w = exponential(min(x, 20))
-            let n = w * (w + 2), d = n + 2
-            return n / d + x * (4 * w * (w + 1) / (d * d))
+            let n = (w + w).addingProduct(w, w), d = n + 2
+            return (n / d).addingProduct(x, 4 * w.addingProduct(w, w) / (d * d))
         }
     }
 
@@ -53,18 +52,21 @@ import Testing
         let widest = VectorUnit.current
         defer { _ = VectorUnit.use(widest) }
         let x = Self.inputs
+        // One row as wide as the sweep, under a bias of -0, which leaves every value (-0 included) as it is.
+        let noBias = [Float](repeating: -0.0, count: x.count)
         var tested: [String] = []
         for unit in VectorUnit.all where VectorUnit.use(unit) {
             tested.append(unit)
-            var y = [Float](repeating: 0, count: x.count), e = y, relu = y, recorded = y, inPlace = x, reluInPlace = x
-            var derivative = x
+            var y = [Float](repeating: 0, count: x.count), e = y, relu = y, recorded = y, reluRecorded = y
+            var inPlace = x, reluInPlace = x, derivative = x, reluInput = x
             var gradient = x.indices.map { Float($0 % 7) - 3 }, reluGradient = gradient
-            nk_mish(x, &y, x.count)
-            nk_mish(inPlace, &inPlace, inPlace.count)
-            nk_mish_with_derivative(derivative, &recorded, &derivative, derivative.count)
+            nk_mish(x, noBias, x.count, 1, &y)
+            nk_mish(inPlace, noBias, x.count, 1, &inPlace)
+            nk_mish_recording(derivative, noBias, x.count, 1, &recorded, &derivative)
             nk_exponential(x, &e, x.count)
-            nk_relu(x, &relu, x.count)
-            nk_relu(reluInPlace, &reluInPlace, reluInPlace.count)
+            nk_relu(x, noBias, x.count, 1, &relu)
+            nk_relu(reluInPlace, noBias, x.count, 1, &reluInPlace)
+            nk_relu_recording(reluInput, noBias, x.count, 1, &reluRecorded, &reluInput)
             let incoming = gradient
             nk_multiply(derivative, &gradient, x.count)
             nk_relu_backward(x, &reluGradient, x.count)
@@ -74,12 +76,44 @@ import Testing
                 #expect(Self.sameBits(e[i], Reference.exponential(x[i])), "\(unit): exp(\(x[i])) = \(e[i])")
                 #expect(Self.sameBits(derivative[i], Reference.mishDerivative(x[i])), "\(unit): mish'(\(x[i])) = \(derivative[i])")
                 #expect(Self.sameBits(gradient[i], incoming[i] * Reference.mishDerivative(x[i])), "\(unit): gradient past mish at \(x[i])")
-                #expect(Self.sameBits(relu[i], max(x[i], 0)) && Self.sameBits(reluInPlace[i], relu[i]), "\(unit): relu(\(x[i]))")
+                #expect(Self.sameBits(relu[i], max(x[i], 0)) && Self.sameBits(reluInPlace[i], relu[i])
+                        && Self.sameBits(reluRecorded[i], relu[i]) && Self.sameBits(reluInput[i], x[i]), "\(unit): relu(\(x[i]))")
                 let kept = x[i] <= 0 ? 0 : incoming[i]
                 #expect(Self.sameBits(reluGradient[i], kept), "\(unit): relu'(\(x[i])) = \(reluGradient[i])")
             }
         }
         #expect(tested.first == "baseline" && tested.last == widest, "units tested: \(tested)")
+    }
+
+    /// A layer's bias added row by row, inside the activation's pass or alone: widths below, at and past
+    /// a vector, with a tail, and nothing written past the rows.
+    @Test func everyVectorUnitAddsTheBiasToEveryRow() {
+        let widest = VectorUnit.current
+        defer { _ = VectorUnit.use(widest) }
+        var generator = SeededGenerator(seed: 21)
+        for width in [1, 16, 37, 256] {
+            let rows = 5, count = rows * width
+            let x = (0..<count).map { _ in Float(generator.uniform(-6, 6)) }, bias = (0..<width).map { _ in Float(generator.uniform(-1, 1)) }
+            let shifted = x.indices.map { x[$0] + bias[$0 % width] }
+            for unit in VectorUnit.all where VectorUnit.use(unit) {
+                let untouched = [Float](repeating: .nan, count: count + 1)
+                var mish = untouched, relu = untouched, value = untouched, reluValue = untouched, added = x + [.nan]
+                var derivative = x, reluInput = x
+                nk_mish(x, bias, width, rows, &mish)
+                nk_relu(x, bias, width, rows, &relu)
+                nk_mish_recording(derivative, bias, width, rows, &value, &derivative)
+                nk_relu_recording(reluInput, bias, width, rows, &reluValue, &reluInput)
+                nk_add_row(bias, width, rows, &added)
+                let context = "\(unit), width \(width)"
+                #expect(mish.prefix(count).map(\.bitPattern) == shifted.map { Reference.mish($0).bitPattern }, "\(context): mish")
+                #expect(value.prefix(count).map(\.bitPattern) == mish.prefix(count).map(\.bitPattern), "\(context): recorded mish")
+                #expect(derivative.map(\.bitPattern) == shifted.map { Reference.mishDerivative($0).bitPattern }, "\(context): mish'")
+                #expect(Array(relu.prefix(count)) == shifted.map { max($0, 0) } && Array(reluValue.prefix(count)) == Array(relu.prefix(count)),
+                        "\(context): relu")
+                #expect(reluInput == shifted && Array(added.prefix(count)) == shifted, "\(context): the input with its bias")
+                #expect([mish, relu, value, reluValue, added].allSatisfy { $0.last!.isNaN }, "\(context): wrote past the rows")
+            }
+        }
     }
 
     /// Adam's step as the Swift loop before the kernel wrote it, on every vector unit.
@@ -114,21 +148,6 @@ import Testing
             let expected = lanes.reduce(0, +)
             for unit in VectorUnit.all where VectorUnit.use(unit) {
                 #expect(nk_sum_of_squares(x, count).bitPattern == expected.bitPattern, "\(unit), \(count) values")
-            }
-        }
-    }
-
-    /// A bias laid under every row: widths below, at and past a vector, with a tail.
-    @Test func everyVectorUnitBroadcastsARowUnderEveryRow() {
-        let widest = VectorUnit.current
-        defer { _ = VectorUnit.use(widest) }
-        for unit in VectorUnit.all where VectorUnit.use(unit) {
-            for width in [1, 16, 37, 256] {
-                let row = (0..<width).map { Float($0) - 0.5 }, rows = 5
-                var y = [Float](repeating: .nan, count: rows * width + 1)
-                nk_broadcast_row(row, width, rows, &y)
-                #expect(Array(y.prefix(rows * width)) == Array((0..<rows).map { _ in row }.joined()), "\(unit), width \(width)")
-                #expect(y.last!.isNaN, "\(unit), width \(width): wrote past the rows")
             }
         }
     }

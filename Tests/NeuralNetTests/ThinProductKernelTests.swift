@@ -7,11 +7,11 @@ import Testing
 /// written out in Swift: the same bits on every vector unit, each result from its own row or output
 /// alone, and within rounding of the exact sums.
 @Suite(.serialized) struct ThinProductKernelTests {
-    /// The dot product as nk_dot_rows defines it: lane l sums the products of elements l, l + 16, ...
-    /// in order, and the 16 lanes are summed by halves.
+    /// The dot product as nk_dot_rows defines it: lane l adds the products of elements l, l + 16, ...
+    /// in order, each fused into its addition, and the 16 lanes are summed by halves.
     static func dot(_ x: ArraySlice<Float>, _ w: ArraySlice<Float>) -> Float {
         var lanes = [Float](repeating: 0, count: 16)
-        for (index, (a, b)) in zip(x, w).enumerated() { lanes[index % 16] += a * b }
+        for (index, (a, b)) in zip(x, w).enumerated() { lanes[index % 16] = lanes[index % 16].addingProduct(a, b) }
         while lanes.count > 1 {
             let half = lanes.count / 2
             lanes = (0..<half).map { lanes[$0] + lanes[$0 + half] }
@@ -81,7 +81,7 @@ import Testing
         for j in 0..<count {
             for i in 0..<length {
                 var sum: Float = 0
-                for r in 0..<rows { sum += g[r * ldg + j] * x[r * length + i] }
+                for r in 0..<rows { sum = sum.addingProduct(g[r * ldg + j], x[r * length + i]) }
                 expected[j * length + i] += sum
             }
         }

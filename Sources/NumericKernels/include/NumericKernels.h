@@ -2,9 +2,10 @@
 #define NUMERIC_KERNELS_H
 
 /// Kernels of the networks' hot paths. Each processes 16 floats at a time on the widest vector unit
-/// the CPU has (AVX-512, AVX2 or the baseline, chosen at run time), and every path gives the same
-/// bits: the operations are IEEE additions, multiplications, divisions and comparisons in a fixed
-/// order, never contracted into fused multiply-adds.
+/// the CPU has (AVX-512, AVX2 with FMA, or the baseline, chosen at run time), and every path gives the
+/// same bits: the operations are IEEE additions, multiplications, fused multiply-adds, divisions and
+/// comparisons in a fixed order, each fused multiply-add one on every unit (x86-64's baseline, which
+/// has no instruction for it, calls libm's fmaf).
 
 /// Tells the CPU that the calling thread is spinning on a flag (x86's pause, arm64's yield), so that a
 /// thread sharing its core gets the core's resources meanwhile. Not a kernel: the worker pool's.
@@ -16,12 +17,13 @@ static inline void nk_spin_hint(void) {
 #endif
 }
 
-/// y[i] = Mish(x[i]) = x tanh(softplus(x)); y may be x.
-void nk_mish(const float *x, float *y, long count);
+/// A layer's Mish with its bias: y[r * width + j] = Mish(x[r * width + j] + bias[j]) for r < rows and
+/// j < width, Mish(v) = v tanh(softplus(v)); y may be x. (A bias of -0 adds nothing to any value.)
+void nk_mish(const float *x, const float *bias, long width, long rows, float *y);
 
-/// value[i] = Mish(x[i]) (the bits of nk_mish) and derivative[i] = Mish'(x[i]), from one exponential;
+/// nk_mish (the same bits in value) recording Mish'(x + bias) in derivative, from the same exponential;
 /// derivative may be x, value must overlap neither.
-void nk_mish_with_derivative(const float *x, float *value, float *derivative, long count);
+void nk_mish_recording(const float *x, const float *bias, long width, long rows, float *value, float *derivative);
 
 /// gradient[i] *= factor[i] (a recorded derivative); factor must not overlap gradient.
 void nk_multiply(const float *factor, float *gradient, long count);
@@ -30,8 +32,13 @@ void nk_multiply(const float *factor, float *gradient, long count);
 /// order, then the lanes added in order (a gradient norm's part, the same bits on every unit).
 double nk_sum_of_squares(const float *x, long count);
 
-/// y[i] = max(x[i], 0) as Swift's max gives it (a NaN stays); y may be x.
-void nk_relu(const float *x, float *y, long count);
+/// A layer's ReLU with its bias: y[r * width + j] = max(v, 0) as Swift's max gives it (a NaN stays),
+/// v = x[r * width + j] + bias[j]; y may be x.
+void nk_relu(const float *x, const float *bias, long width, long rows, float *y);
+
+/// nk_relu recording its input v in input (what nk_relu_backward reads); input may be x, value must
+/// overlap neither.
+void nk_relu_recording(const float *x, const float *bias, long width, long rows, float *value, float *input);
 
 /// gradient[i] = 0 where x[i] <= 0, unchanged elsewhere; x must not overlap gradient.
 void nk_relu_backward(const float *x, float *gradient, long count);
@@ -46,13 +53,13 @@ void nk_adam(float *parameters, const float *gradients, float *firstMoment, floa
 /// Products with a thin side (a layer of few outputs, or the input gradient of one of few inputs),
 /// each result computed from its own row alone, the same whatever rows share the call:
 /// y[r * count + j] = (accumulate ? y[r * count + j] : 0) + Σ_k x[r * length + k] w[j * length + k]
-/// for r < rows and j < count. Lane l of a dot product sums the products at k = l, l + 16, ... in
-/// order, and the 16 lanes are then summed by halves.
+/// for r < rows and j < count. Lane l of a dot product adds the products at k = l, l + 16, ... in
+/// order, each fused into its addition, and the 16 lanes are then summed by halves.
 void nk_dot_rows(const float *x, long rows, long length, const float *w, long count, float *y, int accumulate);
 
 /// A weight gradient of few inputs, each output's computed alone: for j < count and i < length,
 /// dw[j * length + i] += Σ_r g[r * ldg + j] x[r * length + i], the sum over r < rows taken in order from
-/// zero and then added.
+/// zero, each product fused into its addition, and then added.
 void nk_accumulate_outer(const float *g, long ldg, const float *x, long rows, long length, long count, float *dw);
 
 /// A bias gradient: sums[j] += g[r * ldg + j] for r = 0, 1, ..., rows - 1 in turn, one addition per row,
@@ -62,8 +69,8 @@ void nk_add_column_sums(const float *g, long ldg, long rows, long count, float *
 /// target (columns × rows) = sourceᵀ, source being rows × columns, both row-major: a copy, in blocks of 8 × 8.
 void nk_transpose(const float *source, long rows, long columns, float *target);
 
-/// y[r * count + j] = row[j] for r < rows and j < count (a bias under every row of a product).
-void nk_broadcast_row(const float *row, long count, long rows, float *y);
+/// y[r * count + j] += row[j] for r < rows and j < count (the bias of a layer that no activation follows).
+void nk_add_row(const float *row, long count, long rows, float *y);
 
 /// The vector unit the kernels use: the widest this CPU has ("avx512f", "avx2" or "baseline") unless
 /// nk_use_vector_unit chose another.
