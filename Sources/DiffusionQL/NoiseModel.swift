@@ -35,19 +35,38 @@ public struct NoiseModel: Sendable {
         noisyActions: UnsafePointer<Float>, states: UnsafePointer<Float>, steps: UnsafePointer<Int>, rows: Int,
         tape: NoiseModelTape, parameters: Parameters, recording: Bool
     ) -> UnsafeMutablePointer<Float> {
-        let embedded = tape.embedding.pointer, input = tape.input.pointer, width = inputWidth
-        // A sampling step's rows share their step, and row-independent products give a row alone the
-        // numbers it gets among others (`DenseProducts`), so one row's time features serve all. A
-        // recording pass keeps every row: the weight gradients sum over them.
-        let shared = !recording && rows > 0 && (0..<rows).allSatisfy { steps[$0] == steps[0] }
-        let timeRows = shared ? 1 : rows
-        for row in 0..<timeRows { embedding.embed(steps[row], into: embedded + row * 16) }
-        let time = timeMLP.forward(embedded, rows: timeRows, tape: tape.timeTape, parameters: parameters, recording: recording)
-        copyColumns(16, rows: rows, from: time, stride: shared ? 0 : 16, to: input + actionDimension, stride: width)
+        let input = tape.input.pointer, width = inputWidth, timeRow = tape.timeRow
+        let time = timeFeatures(steps: steps, rows: rows, tape: tape, parameters: parameters, recording: recording)
+        for row in 0..<rows {
+            (input + row * width + actionDimension).update(from: time + timeRow[row] * 16, count: 16)
+        }
         copyColumns(actionDimension, rows: rows, from: noisyActions, stride: actionDimension, to: input, stride: width)
         copyColumns(stateDimension, rows: rows, from: states, stride: stateDimension, to: input + actionDimension + 16,
                     stride: width)
         return network.forward(input, rows: rows, tape: tape.networkTape, parameters: parameters, recording: recording)
+    }
+
+    /// The time features of each distinct step among the rows' (rows sharing a step share its features:
+    /// a sampling step's rows all do, a behaviour-cloning batch's have at most N), with `tape.timeRow`
+    /// telling each row's. Row-independent products give a row's features the same numbers whatever
+    /// rows share the pass (`DenseProducts`), so this changes no value, only the work.
+    private func timeFeatures(steps: UnsafePointer<Int>, rows: Int, tape: NoiseModelTape, parameters: Parameters,
+                              recording: Bool) -> UnsafeMutablePointer<Float> {
+        let distinctSteps = tape.distinctSteps, timeRow = tape.timeRow
+        var distinct = 0
+        for row in 0..<rows {
+            let step = steps[row]
+            var index = 0
+            while index < distinct && distinctSteps[index] != step { index += 1 }
+            if index == distinct {
+                distinctSteps[index] = step
+                embedding.embed(step, into: tape.embedding.pointer + index * 16)
+                distinct += 1
+            }
+            timeRow[row] = index
+        }
+        return timeMLP.forward(tape.embedding.pointer, rows: distinct, tape: tape.timeTape, parameters: parameters,
+                               recording: recording)
     }
 
     /// Backpropagates d loss / d eps through the last `predict` on `tape`: accumulates parameter
@@ -59,8 +78,13 @@ public struct NoiseModel: Sendable {
         let rows = tape.networkTape.rowsRecorded, width = inputWidth
         let inputGradient = tape.inputGradient.pointer
         network.backward(epsGradient, tape: tape.networkTape, parameters: parameters, inputGradient: inputGradient)
-        let timeGradient = tape.timeGradient.pointer
-        copyColumns(16, rows: rows, from: inputGradient + actionDimension, stride: width, to: timeGradient, stride: 16)
+        // Each distinct step's time features took the gradient of every row of that step, summed in row order.
+        let timeGradient = tape.timeGradient.pointer, timeRow = tape.timeRow
+        timeGradient.update(repeating: 0, count: tape.timeTape.rowsRecorded * 16)
+        for row in 0..<rows {
+            let source = inputGradient + row * width + actionDimension, target = timeGradient + timeRow[row] * 16
+            for k in 0..<16 { target[k] += source[k] }
+        }
         if let actionGradient {
             copyColumns(actionDimension, rows: rows, from: inputGradient, stride: width, to: actionGradient, stride: actionDimension)
         }
@@ -76,6 +100,10 @@ final class NoiseModelTape {
     let networkTape: MLPTape
     let inputGradient: FloatBuffer
     let timeGradient: FloatBuffer
+    /// The steps whose time features the last pass computed, in order of first appearance.
+    let distinctSteps: UnsafeMutablePointer<Int>
+    /// For each row of the last pass, the index of its step in `distinctSteps`.
+    let timeRow: UnsafeMutablePointer<Int>
 
     init(_ model: NoiseModel, capacity: Int, pool: WorkerPool?) {
         embedding = FloatBuffer(count: capacity * 16)
@@ -84,5 +112,12 @@ final class NoiseModelTape {
         networkTape = MLPTape(model.network, capacity: capacity, pool: pool)
         inputGradient = FloatBuffer(count: capacity * model.inputWidth)
         timeGradient = FloatBuffer(count: capacity * 16)
+        distinctSteps = .allocate(capacity: capacity)
+        timeRow = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        distinctSteps.deallocate()
+        timeRow.deallocate()
     }
 }

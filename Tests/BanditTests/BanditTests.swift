@@ -24,7 +24,7 @@ import Testing
     /// 5,000 steps at lr 1e-3 instead of 100,000 at 3e-4; the data, eta, batch and rewards as in the
     /// paper. Seeds 0 to 5 all pass with a margin (`bandit --diffusion-steps 20 --hidden-width 32
     /// --learning-rate 1e-3 --epochs 50 --samples 2000 --seed S`: 89.9-92.8% of BC's samples on a
-    /// corner, at least 18.4% on each; 94.3-98.2% of Diffusion-QL's nearest the best corner).
+    /// corner, at least 18.4% on each; 95.8-97.7% of Diffusion-QL's nearest the best corner).
     static var reduced: BanditExperiment {
         var experiment = BanditExperiment()
         experiment.diffusionSteps = 20

@@ -56,6 +56,25 @@ import Testing
         #expect(found.isEmpty, "\(found.prefix(5))")
     }
 
+    /// Rows that share a diffusion step share one evaluation of the time MLP; with row-independent
+    /// products a row's noise estimate is then the one it gets alone, whatever steps the other rows have.
+    @Test(.enabled(if: DenseProducts.buildHasLibxsmm, "this build has no libxsmm; OpenBLAS is not row-independent"))
+    func aRowsNoiseEstimateDoesNotDependOnTheOtherRowsSteps() {
+        let rows = 7, steps = [0, 3, 3, 1, 4, 0, 2]
+        let policy = Self.policy(width: 256, rows: rows), model = policy.model
+        let states = Self.values(rows * 4, seed: 6), noisy = Self.values(rows * 2, seed: 7)
+        let together = NoiseModelTape(model, capacity: rows, pool: nil), alone = NoiseModelTape(model, capacity: 1, pool: nil)
+        let all = Array(UnsafeBufferPointer(
+            start: model.predict(noisyActions: noisy, states: states, steps: steps, rows: rows, tape: together,
+                                 parameters: policy.parameters, recording: true), count: rows * 2))
+        #expect(together.timeTape.rowsRecorded == 5, "the time MLP ran on each distinct step once")
+        for row in 0..<rows {
+            let eps = model.predict(noisyActions: Array(noisy[row * 2 ..< row * 2 + 2]), states: Array(states[row * 4 ..< row * 4 + 4]),
+                                    steps: [steps[row]], rows: 1, tape: alone, parameters: policy.parameters, recording: false)
+            #expect([eps[0], eps[1]] == Array(all[row * 2 ..< row * 2 + 2]), "row \(row), step \(steps[row])")
+        }
+    }
+
     /// The Q term differentiates the sampled action through all N denoising steps.
     @Test(arguments: [2, 5])
     func samplingChainGradient(_ steps: Int) {
