@@ -67,8 +67,7 @@ let package = Package(
         .systemLibrary(name: "CEGL", path: "Sources/CEGL", pkgConfig: "egl", providers: [.apt(["libegl-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CXSMM", path: "Sources/CXSMM", pkgConfig: "libxsmm", providers: [.apt(["libxsmm-dev"])]),
-        // fmaf, which x86-64's baseline kernels call for their fused multiply-adds.
-        .target(name: "NumericKernels", linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+        .target(name: "NumericKernels"),
 
         .target(name: "Parallel", dependencies: ["NumericKernels"]),
         .target(name: "SeededRandom", dependencies: ["Parallel"]),

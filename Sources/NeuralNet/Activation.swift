@@ -61,19 +61,31 @@ func exponential(_ x: Float) -> Float {
 
 /// The vector unit the C kernels (Mish, Adam, the thin products) run on: the widest this CPU has unless
 /// chosen ("avx2" stands for AVX2 with FMA, which CPUs with AVX2 have beside it).
-/// Every unit gives the same bits, so the choice changes the speed only.
+/// Every unit gives the same bits, so the choice changes the speed only, except x86-64's baseline,
+/// which has no fused multiply-add and rounds the product and the sum in turn.
 public enum VectorUnit {
     public static let all = ["baseline", "avx2", "avx512f"]
 
     public static var current: String { String(cString: nk_vector_unit()) }
 
+    /// Whether the unit in use fuses the kernels' multiply-adds (all but x86-64's baseline).
+    public static var fusesMultiplyAdd: Bool { nk_vector_unit_fuses() == 1 }
+
     /// Makes the kernels use `name`; false, changing nothing, when this CPU does not have it.
     public static func use(_ name: String) -> Bool { nk_use_vector_unit(name) == 1 }
 
-    /// Whether this CPU has `name` (trying it, then going back to the current unit).
+    /// Whether this CPU has `name`.
     public static func isAvailable(_ name: String) -> Bool {
-        let saved = current
-        defer { _ = use(saved) }
-        return use(name)
+        onThisThread(name) {}
+    }
+
+    /// Runs `body` with the kernels that this thread calls on `name`, other threads keeping theirs (for
+    /// tests, which run beside others); false, without running it, when this CPU does not have `name`.
+    @discardableResult
+    public static func onThisThread(_ name: String, _ body: () throws -> Void) rethrows -> Bool {
+        guard nk_use_vector_unit_on_this_thread(name) == 1 else { return false }
+        defer { nk_use_vector_unit_on_this_thread(nil) }
+        try body()
+        return true
     }
 }

@@ -6,8 +6,13 @@
 INLINE vfloat VARIANT(splat)(float c) { return (vfloat){0} + c; }
 INLINE vfloat VARIANT(load)(const float *p) { return *(const unaligned_vfloat *)p; }
 INLINE void VARIANT(store)(float *p, vfloat v) { *(unaligned_vfloat *)p = v; }
-/// a b + c with one rounding: an instruction on AVX-512, AVX2 (with FMA) and arm64, libm's fmaf on x86-64's baseline.
+/// a b + c: with one rounding (the instruction of AVX-512, AVX2 with FMA and arm64), or on x86-64's
+/// baseline, which has none, the product rounded and then the sum (UNIT_FUSES, set by Kernels.c).
+#if UNIT_FUSES
 INLINE vfloat VARIANT(fma)(vfloat a, vfloat b, vfloat c) { return __builtin_elementwise_fma(a, b, c); }
+#else
+INLINE vfloat VARIANT(fma)(vfloat a, vfloat b, vfloat c) { return a * b + c; }
+#endif
 INLINE vfloat VARIANT(select)(vint mask, vfloat a, vfloat b) {
     return (vfloat)(((vint)a & mask) | ((vint)b & ~mask));
 }

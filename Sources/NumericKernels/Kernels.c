@@ -3,7 +3,8 @@
 #include <string.h>
 
 // The results must not depend on the vector unit: a multiply-add is fused where a kernel says so
-// (`fma`, one rounding on every unit) and nowhere else, so the compiler may not contract the others.
+// (`fma`, one rounding on every unit that has the instruction) and nowhere else, so the compiler may not
+// contract the others.
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
 
@@ -27,23 +28,35 @@ typedef float vfloat2 __attribute__((vector_size(8)));
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
 #define VARIANT(name) name##_avx512f
+#define UNIT_FUSES 1
 #include "ElementwiseBody.h"
 #include "ThinProductsBody.h"
 #undef VARIANT
+#undef UNIT_FUSES
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define VARIANT(name) name##_avx2
+#define UNIT_FUSES 1
 #include "ElementwiseBody.h"
 #include "ThinProductsBody.h"
 #undef VARIANT
+#undef UNIT_FUSES
 #pragma clang attribute pop
 #endif
 
 #define VARIANT(name) name##_baseline
+// arm64 always has the instruction; x86-64's baseline does not, and libm's fmaf on every lane would
+// make its kernels twenty times slower, so there the product and the sum are rounded in turn.
+#if defined(__aarch64__) || defined(__FMA__)
+#define UNIT_FUSES 1
+#else
+#define UNIT_FUSES 0
+#endif
 #include "ElementwiseBody.h"
 #include "ThinProductsBody.h"
 #undef VARIANT
+#undef UNIT_FUSES
 
 typedef enum { automatic, baseline, avx2, avx512f } vector_unit;
 
@@ -57,8 +70,12 @@ static vector_unit widest_unit(void) {
     return baseline;
 }
 
+/// The unit chosen for the calling thread alone, which goes before the process's: tests that try every
+/// unit run beside others, whose numbers must not change under them.
+static _Thread_local vector_unit thread_unit = automatic;
+
 static vector_unit current_unit(void) {
-    vector_unit unit = chosen_unit;
+    vector_unit unit = thread_unit != automatic ? thread_unit : chosen_unit;
     return unit == automatic ? widest_unit() : unit;
 }
 
@@ -70,14 +87,29 @@ static const char *unit_name(vector_unit unit) {
     }
 }
 
+/// The unit named `name` if this CPU has it, else automatic.
+static vector_unit available_unit(const char *name) {
+    for (vector_unit unit = baseline; unit <= widest_unit(); unit++)
+        if (strcmp(name, unit_name(unit)) == 0) return unit;
+    return automatic;
+}
+
 int nk_use_vector_unit(const char *name) {
-    for (vector_unit unit = baseline; unit <= widest_unit(); unit++) {
-        if (strcmp(name, unit_name(unit)) == 0) {
-            chosen_unit = unit;
-            return 1;
-        }
+    vector_unit unit = available_unit(name);
+    if (unit == automatic) return 0;
+    chosen_unit = unit;
+    return 1;
+}
+
+int nk_use_vector_unit_on_this_thread(const char *name) {
+    if (name == NULL) {
+        thread_unit = automatic;
+        return 1;
     }
-    return 0;
+    vector_unit unit = available_unit(name);
+    if (unit == automatic) return 0;
+    thread_unit = unit;
+    return 1;
 }
 
 #if defined(__x86_64__)
@@ -170,3 +202,11 @@ void nk_transpose(const float *source, long rows, long columns, float *target) {
 }
 
 const char *nk_vector_unit(void) { return unit_name(current_unit()); }
+
+int nk_vector_unit_fuses(void) {
+#if defined(__aarch64__) || defined(__FMA__)
+    return 1;
+#else
+    return current_unit() != baseline;
+#endif
+}

@@ -3,7 +3,8 @@
 // it has no fast path for an m that is not a multiple of 8) or, where its kernel would make a
 // column's numbers depend on its neighbours, one column at a time. Here each result is a sum in a
 // fixed order over its own row (dot_rows) or its own output (accumulate_outer): it does not depend on
-// which rows or outputs share the call nor, each product fused into its addition, on the vector unit.
+// which rows or outputs share the call nor, each product fused into its addition (`fma`), on the vector
+// unit.
 
 /// The 16 lanes of v summed by halves, the same tree on every unit.
 INLINE float VARIANT(sum_lanes)(vfloat v) {

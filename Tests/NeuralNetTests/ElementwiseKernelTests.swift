@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 @testable import NeuralNet
 import NumericKernels
 import SeededRandom
@@ -6,32 +8,39 @@ import Testing
 /// The C kernels against the formulas written out in Swift, one value at a time: every vector unit
 /// this CPU has must give the bits of the scalar formula, so that a number never depends on the machine.
 @Suite(.serialized) struct ElementwiseKernelTests {
-    /// Mish written out in Swift: the same operations in the same order, `addingProduct` where the
-    /// kernels fuse a multiply-add.
-    enum Reference {
-        static func exponential(_ x: Float) -> Float {
+    /// Mish written out in Swift: the same operations in the same order, with the kernels' multiply-adds
+    /// fused or, as x86-64's baseline has them, rounded in turn.
+    struct Reference {
+        let fused: Bool
+
+        /// The unit in use's.
+        static var current: Reference { Reference(fused: VectorUnit.fusesMultiplyAdd) }
+
+        func fma(_ a: Float, _ b: Float, _ c: Float) -> Float { fused ? c.addingProduct(a, b) : a * b + c }
+
+        func exponential(_ x: Float) -> Float {
             let x = min(max(x, -87), 88)
-            let shifted = Float(12_582_912).addingProduct(x, 1.442_695_04)
+            let shifted = fma(x, 1.442_695_04, 12_582_912)
             let n = shifted - 12_582_912
-            let r = x.addingProduct(n, -0.693_359_375).addingProduct(n, 2.121_944_4e-4)
+            let r = fma(n, 2.121_944_4e-4, fma(n, -0.693_359_375, x))
             var p: Float = 1.987_569_15e-4
             for coefficient: Float in [1.398_199_95e-3, 8.333_451_9e-3, 4.166_579_59e-2, 1.666_666_55e-1, 5.000_000_12e-1] {
-                p = coefficient.addingProduct(p, r)
+                p = fma(p, r, coefficient)
             }
             let powerOfTwo = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23)
-            return (r.addingProduct(p, r * r) + 1) * powerOfTwo
+            return (fma(p, r * r, r) + 1) * powerOfTwo
         }
 
-        static func mish(_ x: Float) -> Float {
+        func mish(_ x: Float) -> Float {
             let w = exponential(min(x, 20))
-            let n = (w + w).addingProduct(w, w)
+            let n = fma(w, w, w + w)
             return x * (n / (n + 2))
         }
 
-        static func mishDerivative(_ x: Float) -> Float {
+        func mishDerivative(_ x: Float) -> Float {
             let w = exponential(min(x, 20))
-            let n = (w + w).addingProduct(w, w), d = n + 2
-            return (n / d).addingProduct(x, 4 * w.addingProduct(w, w) / (d * d))
+            let n = fma(w, w, w + w), d = n + 2
+            return fma(x, 4 * fma(w, w, w) / (d * d), n / d)
         }
     }
 
@@ -49,77 +58,77 @@ import Testing
     static func sameBits(_ a: Float, _ b: Float) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
 
     @Test func everyVectorUnitGivesTheScalarFormulasBits() {
-        let widest = VectorUnit.current
-        defer { _ = VectorUnit.use(widest) }
         let x = Self.inputs
         // One row as wide as the sweep, under a bias of -0, which leaves every value (-0 included) as it is.
         let noBias = [Float](repeating: -0.0, count: x.count)
         var tested: [String] = []
-        for unit in VectorUnit.all where VectorUnit.use(unit) {
-            tested.append(unit)
-            var y = [Float](repeating: 0, count: x.count), e = y, relu = y, recorded = y, reluRecorded = y
-            var inPlace = x, reluInPlace = x, derivative = x, reluInput = x
-            var gradient = x.indices.map { Float($0 % 7) - 3 }, reluGradient = gradient
-            nk_mish(x, noBias, x.count, 1, &y)
-            nk_mish(inPlace, noBias, x.count, 1, &inPlace)
-            nk_mish_recording(derivative, noBias, x.count, 1, &recorded, &derivative)
-            nk_exponential(x, &e, x.count)
-            nk_relu(x, noBias, x.count, 1, &relu)
-            nk_relu(reluInPlace, noBias, x.count, 1, &reluInPlace)
-            nk_relu_recording(reluInput, noBias, x.count, 1, &reluRecorded, &reluInput)
-            let incoming = gradient
-            nk_multiply(derivative, &gradient, x.count)
-            nk_relu_backward(x, &reluGradient, x.count)
-            for i in x.indices {
-                #expect(Self.sameBits(y[i], Reference.mish(x[i])), "\(unit): mish(\(x[i])) = \(y[i])")
-                #expect(Self.sameBits(inPlace[i], y[i]) && Self.sameBits(recorded[i], y[i]), "\(unit): mish of \(x[i]) in place, with its derivative")
-                #expect(Self.sameBits(e[i], Reference.exponential(x[i])), "\(unit): exp(\(x[i])) = \(e[i])")
-                #expect(Self.sameBits(derivative[i], Reference.mishDerivative(x[i])), "\(unit): mish'(\(x[i])) = \(derivative[i])")
-                #expect(Self.sameBits(gradient[i], incoming[i] * Reference.mishDerivative(x[i])), "\(unit): gradient past mish at \(x[i])")
-                #expect(Self.sameBits(relu[i], max(x[i], 0)) && Self.sameBits(reluInPlace[i], relu[i])
-                        && Self.sameBits(reluRecorded[i], relu[i]) && Self.sameBits(reluInput[i], x[i]), "\(unit): relu(\(x[i]))")
-                let kept = x[i] <= 0 ? 0 : incoming[i]
-                #expect(Self.sameBits(reluGradient[i], kept), "\(unit): relu'(\(x[i])) = \(reluGradient[i])")
+        for unit in VectorUnit.all {
+            VectorUnit.onThisThread(unit) {
+                tested.append(unit)
+                let reference = Reference.current
+                var y = [Float](repeating: 0, count: x.count), e = y, relu = y, recorded = y, reluRecorded = y
+                var inPlace = x, reluInPlace = x, derivative = x, reluInput = x
+                var gradient = x.indices.map { Float($0 % 7) - 3 }, reluGradient = gradient
+                nk_mish(x, noBias, x.count, 1, &y)
+                nk_mish(inPlace, noBias, x.count, 1, &inPlace)
+                nk_mish_recording(derivative, noBias, x.count, 1, &recorded, &derivative)
+                nk_exponential(x, &e, x.count)
+                nk_relu(x, noBias, x.count, 1, &relu)
+                nk_relu(reluInPlace, noBias, x.count, 1, &reluInPlace)
+                nk_relu_recording(reluInput, noBias, x.count, 1, &reluRecorded, &reluInput)
+                let incoming = gradient
+                nk_multiply(derivative, &gradient, x.count)
+                nk_relu_backward(x, &reluGradient, x.count)
+                for i in x.indices {
+                    #expect(Self.sameBits(y[i], reference.mish(x[i])), "\(unit): mish(\(x[i])) = \(y[i])")
+                    #expect(Self.sameBits(inPlace[i], y[i]) && Self.sameBits(recorded[i], y[i]), "\(unit): mish of \(x[i]) in place, with its derivative")
+                    #expect(Self.sameBits(e[i], reference.exponential(x[i])), "\(unit): exp(\(x[i])) = \(e[i])")
+                    #expect(Self.sameBits(derivative[i], reference.mishDerivative(x[i])), "\(unit): mish'(\(x[i])) = \(derivative[i])")
+                    #expect(Self.sameBits(gradient[i], incoming[i] * reference.mishDerivative(x[i])), "\(unit): gradient past mish at \(x[i])")
+                    #expect(Self.sameBits(relu[i], max(x[i], 0)) && Self.sameBits(reluInPlace[i], relu[i])
+                            && Self.sameBits(reluRecorded[i], relu[i]) && Self.sameBits(reluInput[i], x[i]), "\(unit): relu(\(x[i]))")
+                    let kept = x[i] <= 0 ? 0 : incoming[i]
+                    #expect(Self.sameBits(reluGradient[i], kept), "\(unit): relu'(\(x[i])) = \(reluGradient[i])")
+                }
             }
         }
-        #expect(tested.first == "baseline" && tested.last == widest, "units tested: \(tested)")
+        #expect(tested.first == "baseline" && tested.last == VectorUnit.current, "units tested: \(tested)")
     }
 
     /// A layer's bias added row by row, inside the activation's pass or alone: widths below, at and past
     /// a vector, with a tail, and nothing written past the rows.
     @Test func everyVectorUnitAddsTheBiasToEveryRow() {
-        let widest = VectorUnit.current
-        defer { _ = VectorUnit.use(widest) }
         var generator = SeededGenerator(seed: 21)
         for width in [1, 16, 37, 256] {
             let rows = 5, count = rows * width
             let x = (0..<count).map { _ in Float(generator.uniform(-6, 6)) }, bias = (0..<width).map { _ in Float(generator.uniform(-1, 1)) }
             let shifted = x.indices.map { x[$0] + bias[$0 % width] }
-            for unit in VectorUnit.all where VectorUnit.use(unit) {
-                let untouched = [Float](repeating: .nan, count: count + 1)
-                var mish = untouched, relu = untouched, value = untouched, reluValue = untouched, added = x + [.nan]
-                var derivative = x, reluInput = x
-                nk_mish(x, bias, width, rows, &mish)
-                nk_relu(x, bias, width, rows, &relu)
-                nk_mish_recording(derivative, bias, width, rows, &value, &derivative)
-                nk_relu_recording(reluInput, bias, width, rows, &reluValue, &reluInput)
-                nk_add_row(bias, width, rows, &added)
-                let context = "\(unit), width \(width)"
-                #expect(mish.prefix(count).map(\.bitPattern) == shifted.map { Reference.mish($0).bitPattern }, "\(context): mish")
-                #expect(value.prefix(count).map(\.bitPattern) == mish.prefix(count).map(\.bitPattern), "\(context): recorded mish")
-                #expect(derivative.map(\.bitPattern) == shifted.map { Reference.mishDerivative($0).bitPattern }, "\(context): mish'")
-                #expect(Array(relu.prefix(count)) == shifted.map { max($0, 0) } && Array(reluValue.prefix(count)) == Array(relu.prefix(count)),
-                        "\(context): relu")
-                #expect(reluInput == shifted && Array(added.prefix(count)) == shifted, "\(context): the input with its bias")
-                #expect([mish, relu, value, reluValue, added].allSatisfy { $0.last!.isNaN }, "\(context): wrote past the rows")
+            for unit in VectorUnit.all {
+                VectorUnit.onThisThread(unit) {
+                    let reference = Reference.current
+                    let untouched = [Float](repeating: .nan, count: count + 1)
+                    var mish = untouched, relu = untouched, value = untouched, reluValue = untouched, added = x + [.nan]
+                    var derivative = x, reluInput = x
+                    nk_mish(x, bias, width, rows, &mish)
+                    nk_relu(x, bias, width, rows, &relu)
+                    nk_mish_recording(derivative, bias, width, rows, &value, &derivative)
+                    nk_relu_recording(reluInput, bias, width, rows, &reluValue, &reluInput)
+                    nk_add_row(bias, width, rows, &added)
+                    let context = "\(unit), width \(width)"
+                    #expect(mish.prefix(count).map(\.bitPattern) == shifted.map { reference.mish($0).bitPattern }, "\(context): mish")
+                    #expect(value.prefix(count).map(\.bitPattern) == mish.prefix(count).map(\.bitPattern), "\(context): recorded mish")
+                    #expect(derivative.map(\.bitPattern) == shifted.map { reference.mishDerivative($0).bitPattern }, "\(context): mish'")
+                    #expect(Array(relu.prefix(count)) == shifted.map { max($0, 0) } && Array(reluValue.prefix(count)) == Array(relu.prefix(count)),
+                            "\(context): relu")
+                    #expect(reluInput == shifted && Array(added.prefix(count)) == shifted, "\(context): the input with its bias")
+                    #expect([mish, relu, value, reluValue, added].allSatisfy { $0.last!.isNaN }, "\(context): wrote past the rows")
+                }
             }
         }
     }
 
     /// Adam's step as the Swift loop before the kernel wrote it, on every vector unit.
     @Test func everyVectorUnitGivesAdamsLoopsBits() {
-        let widest = VectorUnit.current
-        defer { _ = VectorUnit.use(widest) }
         let count = 1001
         let start = (0..<count).map { Float($0 % 17) * 0.1 - 0.8 }, gradients = (0..<count).map { Float($0 % 13) * 0.03 - 0.2 }
         let (beta1, beta2, stepSize, correction, epsilon): (Float, Float, Float, Float, Float) = (0.9, 0.999, 3e-4, 0.0447, 1e-8)
@@ -129,25 +138,27 @@ import Testing
             v[i] = beta2 * v[i] + (1 - beta2) * gradients[i] * gradients[i]
             p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction + epsilon)
         }
-        for unit in VectorUnit.all where VectorUnit.use(unit) {
-            var kp = start, km = gradients.map { $0 * 0.5 }, kv = gradients.map { $0 * $0 }
-            nk_adam(&kp, gradients, &km, &kv, count, beta1, beta2, stepSize, correction, epsilon)
-            #expect(kp.map(\.bitPattern) == p.map(\.bitPattern) && km == m && kv == v, "\(unit)")
+        for unit in VectorUnit.all {
+            VectorUnit.onThisThread(unit) {
+                var kp = start, km = gradients.map { $0 * 0.5 }, kv = gradients.map { $0 * $0 }
+                nk_adam(&kp, gradients, &km, &kv, count, beta1, beta2, stepSize, correction, epsilon)
+                #expect(kp.map(\.bitPattern) == p.map(\.bitPattern) && km == m && kv == v, "\(unit)")
+            }
         }
     }
 
     /// The sum of squares in 16 lanes, written out in Swift: counts below, at and past a vector, with a tail.
     @Test func everyVectorUnitGivesTheLanesSumOfSquares() {
-        let widest = VectorUnit.current
-        defer { _ = VectorUnit.use(widest) }
         var generator = SeededGenerator(seed: 9)
         for count in [0, 1, 15, 16, 17, 1_000, 16_384] {
             let x = (0..<count).map { _ in Float(generator.uniform(-3, 3)) }
             var lanes = [Double](repeating: 0, count: 16)
             for (i, value) in x.enumerated() { lanes[i % 16] += Double(value) * Double(value) }
             let expected = lanes.reduce(0, +)
-            for unit in VectorUnit.all where VectorUnit.use(unit) {
-                #expect(nk_sum_of_squares(x, count).bitPattern == expected.bitPattern, "\(unit), \(count) values")
+            for unit in VectorUnit.all {
+                VectorUnit.onThisThread(unit) {
+                    #expect(nk_sum_of_squares(x, count).bitPattern == expected.bitPattern, "\(unit), \(count) values")
+                }
             }
         }
     }
@@ -166,7 +177,21 @@ import Testing
 
     @Test func unknownUnitsAreRefused() {
         let before = VectorUnit.current
-        #expect(!VectorUnit.use("sse9"))
+        #expect(!VectorUnit.use("sse9") && !VectorUnit.onThisThread("sse9") {})
         #expect(VectorUnit.current == before)
+    }
+
+    /// A unit chosen for one thread leaves the others' as it was: the kernel tests choose units while
+    /// other tests run.
+    @Test func aUnitChosenOnOneThreadStaysThere() {
+        let processUnit = VectorUnit.current
+        let elsewhere = Mutex("")
+        VectorUnit.onThisThread("baseline") {
+            #expect(VectorUnit.current == "baseline")
+            let thread = Thread { elsewhere.withLock { $0 = VectorUnit.current } }
+            thread.start()
+            while !thread.isFinished { usleep(1000) }
+        }
+        #expect(elsewhere.withLock { $0 } == processUnit && VectorUnit.current == processUnit)
     }
 }

@@ -7,11 +7,16 @@ import Testing
 /// written out in Swift: the same bits on every vector unit, each result from its own row or output
 /// alone, and within rounding of the exact sums.
 @Suite(.serialized) struct ThinProductKernelTests {
+    /// a b + c as the unit in use computes it: fused, or on x86-64's baseline rounded in turn.
+    static func multiplyAdd(_ a: Float, _ b: Float, _ c: Float) -> Float {
+        VectorUnit.fusesMultiplyAdd ? c.addingProduct(a, b) : a * b + c
+    }
+
     /// The dot product as nk_dot_rows defines it: lane l adds the products of elements l, l + 16, ...
-    /// in order, each fused into its addition, and the 16 lanes are summed by halves.
+    /// in order, each added as the unit in use adds it (`multiplyAdd`), and the 16 lanes are summed by halves.
     static func dot(_ x: ArraySlice<Float>, _ w: ArraySlice<Float>) -> Float {
         var lanes = [Float](repeating: 0, count: 16)
-        for (index, (a, b)) in zip(x, w).enumerated() { lanes[index % 16] = lanes[index % 16].addingProduct(a, b) }
+        for (index, (a, b)) in zip(x, w).enumerated() { lanes[index % 16] = multiplyAdd(a, b, lanes[index % 16]) }
         while lanes.count > 1 {
             let half = lanes.count / 2
             lanes = (0..<half).map { lanes[$0] + lanes[$0 + half] }
@@ -33,18 +38,18 @@ import Testing
     func dotRowsGivesItsDefinitionsBitsOnEveryUnit(shape: (rows: Int, length: Int, count: Int)) {
         let (rows, length, count) = shape
         let x = Self.values(rows * length, seed: 1), w = Self.values(count * length, seed: 2), start = Self.values(rows * count, seed: 3)
-        let widest = VectorUnit.current
-        defer { _ = VectorUnit.use(widest) }
-        for unit in VectorUnit.all where VectorUnit.use(unit) {
-            for accumulate in [false, true] {
-                var y = start
-                nk_dot_rows(x, rows, length, w, count, &y, accumulate ? 1 : 0)
-                for r in 0..<rows {
-                    for j in 0..<count {
-                        let sum = Self.dot(x[r * length ..< (r + 1) * length], w[j * length ..< (j + 1) * length])
-                        let expected = (accumulate ? start[r * count + j] : 0) + sum
-                        #expect(y[r * count + j].bitPattern == expected.bitPattern,
-                                "\(unit), \(shape), accumulate \(accumulate): y[\(r), \(j)] = \(y[r * count + j]), not \(expected)")
+        for unit in VectorUnit.all {
+            VectorUnit.onThisThread(unit) {
+                for accumulate in [false, true] {
+                    var y = start
+                    nk_dot_rows(x, rows, length, w, count, &y, accumulate ? 1 : 0)
+                    for r in 0..<rows {
+                        for j in 0..<count {
+                            let sum = Self.dot(x[r * length ..< (r + 1) * length], w[j * length ..< (j + 1) * length])
+                            let expected = (accumulate ? start[r * count + j] : 0) + sum
+                            #expect(y[r * count + j].bitPattern == expected.bitPattern,
+                                    "\(unit), \(shape), accumulate \(accumulate): y[\(r), \(j)] = \(y[r * count + j]), not \(expected)")
+                        }
                     }
                 }
             }
@@ -77,20 +82,20 @@ import Testing
         let ldg = count + 3
         // Exactly rows × length floats, so that a read past x's end would be seen by a sanitizer.
         let x = Self.values(rows * length, seed: 6), g = Self.values(rows * ldg, seed: 7), start = Self.values(count * length, seed: 8)
-        var expected = start
-        for j in 0..<count {
-            for i in 0..<length {
-                var sum: Float = 0
-                for r in 0..<rows { sum = sum.addingProduct(g[r * ldg + j], x[r * length + i]) }
-                expected[j * length + i] += sum
+        for unit in VectorUnit.all {
+            VectorUnit.onThisThread(unit) {
+                var expected = start
+                for j in 0..<count {
+                    for i in 0..<length {
+                        var sum: Float = 0
+                        for r in 0..<rows { sum = Self.multiplyAdd(g[r * ldg + j], x[r * length + i], sum) }
+                        expected[j * length + i] += sum
+                    }
+                }
+                var dw = start
+                nk_accumulate_outer(g, ldg, x, rows, length, count, &dw)
+                #expect(dw.map(\.bitPattern) == expected.map(\.bitPattern), "\(unit), \(shape)")
             }
-        }
-        let widest = VectorUnit.current
-        defer { _ = VectorUnit.use(widest) }
-        for unit in VectorUnit.all where VectorUnit.use(unit) {
-            var dw = start
-            nk_accumulate_outer(g, ldg, x, rows, length, count, &dw)
-            #expect(dw.map(\.bitPattern) == expected.map(\.bitPattern), "\(unit), \(shape)")
         }
     }
 
@@ -104,12 +109,12 @@ import Testing
         for r in 0..<rows {
             for j in 0..<count { expected[j] += g[r * ldg + offset + j] }
         }
-        let widest = VectorUnit.current
-        defer { _ = VectorUnit.use(widest) }
-        for unit in VectorUnit.all where VectorUnit.use(unit) {
-            var sums = start
-            g.withUnsafeBufferPointer { nk_add_column_sums($0.baseAddress! + offset, ldg, rows, count, &sums) }
-            #expect(sums.map(\.bitPattern) == expected.map(\.bitPattern), "\(unit), \(shape)")
+        for unit in VectorUnit.all {
+            VectorUnit.onThisThread(unit) {
+                var sums = start
+                g.withUnsafeBufferPointer { nk_add_column_sums($0.baseAddress! + offset, ldg, rows, count, &sums) }
+                #expect(sums.map(\.bitPattern) == expected.map(\.bitPattern), "\(unit), \(shape)")
+            }
         }
     }
 

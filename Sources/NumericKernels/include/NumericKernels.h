@@ -4,8 +4,8 @@
 /// Kernels of the networks' hot paths. Each processes 16 floats at a time on the widest vector unit
 /// the CPU has (AVX-512, AVX2 with FMA, or the baseline, chosen at run time), and every path gives the
 /// same bits: the operations are IEEE additions, multiplications, fused multiply-adds, divisions and
-/// comparisons in a fixed order, each fused multiply-add one on every unit (x86-64's baseline, which
-/// has no instruction for it, calls libm's fmaf).
+/// comparisons in a fixed order. The one exception is x86-64's baseline (SSE2), which has no fused
+/// multiply-add: it rounds the product and then the sum (nk_vector_unit_fuses says which is in use).
 
 /// Tells the CPU that the calling thread is spinning on a flag (x86's pause, arm64's yield), so that a
 /// thread sharing its core gets the core's resources meanwhile. Not a kernel: the worker pool's.
@@ -54,12 +54,13 @@ void nk_adam(float *parameters, const float *gradients, float *firstMoment, floa
 /// each result computed from its own row alone, the same whatever rows share the call:
 /// y[r * count + j] = (accumulate ? y[r * count + j] : 0) + Σ_k x[r * length + k] w[j * length + k]
 /// for r < rows and j < count. Lane l of a dot product adds the products at k = l, l + 16, ... in
-/// order, each fused into its addition, and the 16 lanes are then summed by halves.
+/// order, each fused into its addition (on x86-64's baseline rounded first), and the 16 lanes are then
+/// summed by halves.
 void nk_dot_rows(const float *x, long rows, long length, const float *w, long count, float *y, int accumulate);
 
 /// A weight gradient of few inputs, each output's computed alone: for j < count and i < length,
 /// dw[j * length + i] += Σ_r g[r * ldg + j] x[r * length + i], the sum over r < rows taken in order from
-/// zero, each product fused into its addition, and then added.
+/// zero, each product fused into its addition (on x86-64's baseline rounded first), and then added.
 void nk_accumulate_outer(const float *g, long ldg, const float *x, long rows, long length, long count, float *dw);
 
 /// A bias gradient: sums[j] += g[r * ldg + j] for r = 0, 1, ..., rows - 1 in turn, one addition per row,
@@ -76,8 +77,15 @@ void nk_add_row(const float *row, long count, long rows, float *y);
 /// nk_use_vector_unit chose another.
 const char *nk_vector_unit(void);
 
-/// Makes the kernels use the named unit (for tests and benchmarks); returns 0, changing nothing, when
-/// this CPU does not have it.
+/// Whether the unit in use fuses the kernels' multiply-adds (every unit but x86-64's baseline).
+int nk_vector_unit_fuses(void);
+
+/// Makes the kernels use the named unit (for benchmarks); returns 0, changing nothing, when this CPU does
+/// not have it.
 int nk_use_vector_unit(const char *name);
+
+/// nk_use_vector_unit for the kernels the calling thread calls, before the process's choice (for tests,
+/// which run beside others); NULL goes back to the process's choice.
+int nk_use_vector_unit_on_this_thread(const char *name);
 
 #endif
