@@ -1,7 +1,7 @@
+import NumericKernels
 #if canImport(CXSMM)
 import CXSMM
 import Foundation
-import NumericKernels
 import SeededRandom
 import Synchronization
 #endif

@@ -92,10 +92,14 @@ import Testing
                 other.blend(towards: parameters, tau: 0.3, pool: pool)
                 #expect(other.values.array == zip(before, source).map { $0 + 0.3 * ($1 - $0) })
             }
+            // Wᵀ where the products read it, W itself where they do not (a build without libxsmm).
             let transposed = other.transposedWeights(pool: pool)
             for matrix in other.tensors where matrix.shape.count == 2 {
                 let (rows, columns) = (matrix.shape[0], matrix.shape[1]), values = other.values(of: matrix)
-                #expect((0..<rows * columns).allSatisfy { transposed[matrix.offset + ($0 % columns) * rows + $0 / columns] == values[$0] })
+                let position = { (index: Int) in
+                    DenseProducts.needsTransposedWeights ? (index % columns) * rows + index / columns : index
+                }
+                #expect((0..<rows * columns).allSatisfy { transposed[matrix.offset + position($0)] == values[$0] })
             }
             return [parameters.values.array, parameters.gradients.array, adam.firstMoment.array, adam.secondMoment.array,
                     other.values.array, Array(UnsafeBufferPointer(start: transposed, count: other.values.count))]
