@@ -3,8 +3,9 @@ import PackageDescription
 
 // Layers, lowest first; a target imports only targets of lower layers (or of its own, where named).
 //   1. C modules, module maps only: CMuJoCo, CBLAS, CXSMM (libxsmm), CHDF5, CGLFW, CEGL, CPNG.
-//      NumericKernels, C source: Mish, Adam and the thin products, with a vector path chosen at run time
-//      (and the CPU's spin-wait hint).
+//      NumericKernels, C source: Mish, Adam and the products of its own (every shape where libxsmm is not
+//      built in, the thin ones where it is), with a vector path chosen at run time (and the CPU's
+//      spin-wait hint).
 //   2. Leaf utilities: Parallel (the worker pool, over NumericKernels' spin-wait hint), SeededRandom (the
 //      generator and every random stream's key; its deferred normals are made on Parallel's pool),
 //      Persistence (atomic writes, stable JSON, resume checks), TerminalProgress (progress lines).
@@ -25,7 +26,7 @@ import PackageDescription
 // No target uses unsafe build flags, so other packages can depend on this one by version.
 
 // libxsmm's JIT kernels for the networks' small products where it exists (x86-64 Linux: Debian's
-// libxsmm-dev, which tools/setup installs); OpenBLAS alone elsewhere.
+// libxsmm-dev, which tools/setup installs); NumericKernels' own products elsewhere.
 #if os(Linux) && arch(x86_64)
 let denseKernels: [Target.Dependency] = ["CXSMM"]
 #else
@@ -147,7 +148,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DiffusionQL", "SoftActorCritic", "Environments", "CHDF5", "SeededRandom", "Persistence"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "DiffusionQL", "NeuralNet", "Environments", "Datasets"]),
         .testTarget(name: "TerminalProgressTests", dependencies: ["TerminalProgress"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["CommandLineOptions", "NeuralNet", "CleanProcesses"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["CommandLineOptions", "CleanProcesses"]),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Datasets", "Evaluation", "CleanProcesses"]),
         .testTarget(name: "ViewerTests", dependencies: ["Viewer", "Evaluation", "DiffusionQL", "Environments", "CGLFW", "CPNG"]),
     ]

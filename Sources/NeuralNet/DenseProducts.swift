@@ -1,7 +1,7 @@
+import Foundation
 import NumericKernels
 #if canImport(CXSMM)
 import CXSMM
-import Foundation
 import SeededRandom
 import Synchronization
 #endif
@@ -9,33 +9,40 @@ import Synchronization
 /// The three products of a dense layer, row-major, with W stored [out, in] as PyTorch stores it:
 /// y = x Wᵀ (forward), dx = dy W (input gradient), dW += dyᵀ x (weight gradient).
 ///
-/// On x86-64 Linux they run on libxsmm's JIT kernels, made for these small shapes: each output row
-/// comes from its own input row by the same instructions whatever the product's size, so a row's
-/// result does not depend on which rows share the product, how the rows are split between threads or
-/// how many threads there are ("row-independent"). Shapes with a thin side, which libxsmm runs slowly
-/// or whose kernels would not be row-independent, run on `nk_dot_rows` and `nk_accumulate_outer`,
-/// row-independent by construction (`Thin`). Elsewhere OpenBLAS computes them, which rounds a row
-/// differently in products of other shapes and on other thread counts.
+/// Every backend but OpenBLAS is row-independent: each output row comes from its own input row by the
+/// same operations whatever the product's size, so a row's result does not depend on which rows share
+/// the product, how the rows are split between threads or how many threads there are. On x86-64 Linux
+/// the products run on libxsmm's JIT kernels, made for these small shapes; shapes with a thin side,
+/// which libxsmm runs slowly or whose kernels would not be row-independent, run on `nk_dot_rows` and
+/// `nk_product` (`Thin`). Elsewhere (arm64, macOS) every product runs on those two kernels of
+/// `NumericKernels`, row-independent by construction.
 public enum DenseProducts {
     public enum Backend: String, Sendable {
-        case libxsmm, openBLAS
+        /// libxsmm's kernels, with the thin shapes on NumericKernels' (x86-64 Linux).
+        case libxsmm
+        /// NumericKernels' products alone: every build without libxsmm.
+        case portable
+        /// OpenBLAS, which rounds a row differently in products of other shapes and on other thread
+        /// counts: only where `DIFFUSION_QL_DENSE_PRODUCTS=openblas` asks for it, to see what row
+        /// independence buys.
+        case openBLAS
     }
 
-    /// The backend of this build: libxsmm where it was linked (x86-64 Linux), OpenBLAS elsewhere.
-    /// `DIFFUSION_QL_DENSE_PRODUCTS=openblas` chooses OpenBLAS, to see what row independence buys.
+    /// The backend of this process: libxsmm where it was linked, the portable kernels elsewhere.
+    /// `DIFFUSION_QL_DENSE_PRODUCTS` may name another: `portable` (to try the fallback on x86-64 Linux)
+    /// or `openblas`.
     public static let backend: Backend = {
-        #if canImport(CXSMM)
-        ProcessInfo.processInfo.environment["DIFFUSION_QL_DENSE_PRODUCTS"] == "openblas" ? .openBLAS : .libxsmm
-        #else
-        .openBLAS
-        #endif
+        switch ProcessInfo.processInfo.environment["DIFFUSION_QL_DENSE_PRODUCTS"] {
+        case "openblas": .openBLAS
+        case "portable": .portable
+        default: buildHasLibxsmm ? .libxsmm : .portable
+        }
     }()
 
     /// Whether a row's result depends on that row alone (see above).
-    public static var isRowIndependent: Bool { backend == .libxsmm }
+    public static var isRowIndependent: Bool { backend != .openBLAS }
 
-    /// Whether this build has libxsmm, so that row independence is what to expect (unless
-    /// `DIFFUSION_QL_DENSE_PRODUCTS` chose OpenBLAS).
+    /// Whether this build has libxsmm.
     public static var buildHasLibxsmm: Bool {
         #if canImport(CXSMM)
         true
@@ -45,8 +52,13 @@ public enum DenseProducts {
     }
 
     /// Whether the products read Wᵀ (`Parameters.transposedWeights`): libxsmm has no kernel for a
-    /// transposed left operand, and the thin input gradient reads columns of W as rows.
-    static var needsTransposedWeights: Bool { backend == .libxsmm }
+    /// transposed left operand, `nk_product` reads rows of its right one, and the thin input gradient
+    /// reads columns of W as rows.
+    static var needsTransposedWeights: Bool { backend != .openBLAS }
+
+    /// Where the portable backend computes a product as dot products (`nk_dot_rows`): the outputs of
+    /// a row are fewer than this, so that `nk_product`'s vectors of 16 columns would be mostly padding.
+    static let portableThinSide = 8
 
     /// A layer's weights in the layouts the products read.
     public struct Weights {
@@ -75,6 +87,12 @@ public enum DenseProducts {
                 run(m: outputs, n: rows, k: inputs, a: weights.transposed, lda: outputs, b: x, ldb: inputs, c: y,
                     ldc: outputs, beta: 0, transposeB: false)
             }
+        case .portable:
+            if outputs < portableThinSide {
+                nk_dot_rows(x, rows, inputs, weights.standard, outputs, y, 0)
+            } else {
+                nk_product(x, inputs, 1, rows, inputs, weights.transposed, outputs, outputs, y, outputs, 0)
+            }
         case .openBLAS:
             BLAS.gemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: weights.standard, ldb: inputs,
                       beta: 0, c: y, ldc: outputs)
@@ -96,6 +114,12 @@ public enum DenseProducts {
                 run(m: inputs, n: rows, k: outputs, a: weights.standard, lda: inputs, b: dy, ldb: outputs, c: dx,
                     ldc: inputs, beta: 0, transposeB: false)
             }
+        case .portable:
+            if inputs < portableThinSide {
+                nk_dot_rows(dy, rows, outputs, weights.transposed, inputs, dx, 0)
+            } else {
+                nk_product(dy, outputs, 1, rows, outputs, weights.standard, inputs, inputs, dx, inputs, 0)
+            }
         case .openBLAS:
             BLAS.gemm(m: rows, n: inputs, k: outputs, a: dy, lda: outputs, b: weights.standard, ldb: inputs, beta: 0, c: dx,
                       ldc: inputs)
@@ -111,16 +135,26 @@ public enum DenseProducts {
         switch backend {
         case .libxsmm:
             if Thin.runs(m: inputs, k: rows, ldb: outputs, beta: 1, transposeB: true) {
-                nk_accumulate_outer(dy + first, outputs, x, rows, inputs, count, dW + first * inputs)
+                accumulateWeightGradient(dy, x, rows: rows, inputs: inputs, outputs: outputs, first: first, count: count, into: dW)
             } else {
                 // Column-major: dWᵀ (in × count) += xᵀ (in × rows) · (dy's columns, count × rows)ᵀ.
                 run(m: inputs, n: count, k: rows, a: x, lda: inputs, b: dy + first, ldb: outputs, c: dW + first * inputs,
                     ldc: inputs, beta: 1, transposeB: true)
             }
+        case .portable:
+            accumulateWeightGradient(dy, x, rows: rows, inputs: inputs, outputs: outputs, first: first, count: count, into: dW)
         case .openBLAS:
             BLAS.gemm(transposeA: true, m: count, n: inputs, k: rows, a: dy + first, lda: outputs, b: x, ldb: inputs,
                       beta: 1, c: dW + first * inputs, ldc: inputs)
         }
+    }
+
+    /// `weightGradient` on `nk_product`: a is dy's columns read as rows (a[i + k · outputs] is dy's
+    /// column first + i, row k).
+    @inline(__always)
+    private static func accumulateWeightGradient(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, inputs: Int,
+                                                 outputs: Int, first: Int, count: Int, into dW: UnsafeMutablePointer<Float>) {
+        nk_product(dy + first, 1, outputs, count, rows, x, inputs, inputs, dW + first * inputs, inputs, 1)
     }
 
     #if canImport(CXSMM)

@@ -29,19 +29,25 @@ typedef float vfloat2 __attribute__((vector_size(8)));
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
 #define VARIANT(name) name##_avx512f
 #define UNIT_FUSES 1
+#define PRODUCT_ROWS 8
 #include "ElementwiseBody.h"
 #include "ThinProductsBody.h"
+#include "ProductBody.h"
 #undef VARIANT
 #undef UNIT_FUSES
+#undef PRODUCT_ROWS
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define VARIANT(name) name##_avx2
 #define UNIT_FUSES 1
+#define PRODUCT_ROWS 4
 #include "ElementwiseBody.h"
 #include "ThinProductsBody.h"
+#include "ProductBody.h"
 #undef VARIANT
 #undef UNIT_FUSES
+#undef PRODUCT_ROWS
 #pragma clang attribute pop
 #endif
 
@@ -55,10 +61,13 @@ typedef float vfloat2 __attribute__((vector_size(8)));
 
 #define VARIANT(name) name##_baseline
 #define UNIT_FUSES BASELINE_FUSES
+#define PRODUCT_ROWS 4
 #include "ElementwiseBody.h"
 #include "ThinProductsBody.h"
+#include "ProductBody.h"
 #undef VARIANT
 #undef UNIT_FUSES
+#undef PRODUCT_ROWS
 
 typedef enum { automatic, baseline, avx2, avx512f } vector_unit;
 
@@ -167,8 +176,9 @@ void nk_dot_rows(const float *x, long rows, long length, const float *w, long co
     DISPATCH(dot_rows, x, rows, length, w, count, y, accumulate)
 }
 
-void nk_accumulate_outer(const float *g, long ldg, const float *x, long rows, long length, long count, float *dw) {
-    DISPATCH(accumulate_outer, g, ldg, x, rows, length, count, dw)
+void nk_product(const float *a, long ai, long ak, long rows, long depth, const float *b, long ldb, long columns, float *c,
+                long ldc, int accumulate) {
+    DISPATCH(product, a, ai, ak, rows, depth, b, ldb, columns, c, ldc, accumulate)
 }
 
 void nk_add_column_sums(const float *g, long ldg, long rows, long count, float *sums) {

@@ -1,10 +1,9 @@
-// The bodies of the products with a thin side, included by Kernels.c once per vector unit after
-// ElementwiseBody.h, whose load and store helpers they use. libxsmm runs such shapes slowly (on AVX2
-// it has no fast path for an m that is not a multiple of 8) or, where its kernel would make a
-// column's numbers depend on its neighbours, one column at a time. Here each result is a sum in a
-// fixed order over its own row (dot_rows) or its own output (accumulate_outer): it does not depend on
-// which rows or outputs share the call nor, each product fused into its addition (`fma`), on the vector
-// unit.
+// The bodies of the dot products of a thin side and of the bias gradients' column sums, included by
+// Kernels.c once per vector unit after ElementwiseBody.h, whose load and store helpers they use.
+// libxsmm runs a layer of few outputs slowly or, where its kernel would make a column's numbers depend
+// on its neighbours, one column at a time. Here each result is a sum in a fixed order over its own row:
+// it does not depend on which rows share the call nor, each product fused into its addition (`fma`), on
+// the vector unit.
 
 /// The 16 lanes of v summed by halves, the same tree on every unit.
 INLINE float VARIANT(sum_lanes)(vfloat v) {
@@ -62,53 +61,6 @@ static void VARIANT(dot_rows)(const float *x, long rows, long length, const floa
         case 3: VARIANT(dot_tile)(row, length, 1, w + j * length, 3, out + j, count, accumulate); break;
         case 2: VARIANT(dot_tile)(row, length, 1, w + j * length, 2, out + j, count, accumulate); break;
         case 1: VARIANT(dot_tile)(row, length, 1, w + j * length, 1, out + j, count, accumulate); break;
-        }
-    }
-}
-
-/// For `outputs` (1 or 2) outputs j and `chunks` (1 or 2) chunks of 16 columns from x's column 0 on, of
-/// which `width` exist: dw[j * length + i] += Σ_r g[r * ldg + j] x[r * length + i], the sum starting
-/// from zero and running over r in order, each product fused into its addition. `x_end` is the end of x.
-INLINE void VARIANT(outer_tile)(const float *g, long ldg, const float *x, const float *x_end, long rows, long length,
-                                int outputs, int chunks, long width, float *dw) {
-    vfloat sums[2][2] = {{0}};
-    for (long r = 0; r < rows; r++) {
-        const float *row = x + r * length;
-        vfloat xs[2];
-        for (int c = 0; c < chunks; c++) {
-            const float *start = row + c * LANES;
-            long valid = width - c * LANES;
-            // A whole vector that runs past the row reads the next row's first columns into lanes that
-            // are never stored; only where it would run past x itself are the columns copied.
-            xs[c] = valid >= LANES || start + LANES <= x_end ? VARIANT(load)(start) : VARIANT(load_tail)(start, valid);
-        }
-        for (int j = 0; j < outputs; j++) {
-            vfloat scale = VARIANT(splat)(g[r * ldg + j]);
-            for (int c = 0; c < chunks; c++) sums[j][c] = VARIANT(fma)(scale, xs[c], sums[j][c]);
-        }
-    }
-    for (int j = 0; j < outputs; j++)
-        for (int c = 0; c < chunks; c++) {
-            float *target = dw + j * length + c * LANES;
-            long valid = width - c * LANES;
-            if (valid >= LANES) VARIANT(store)(target, VARIANT(load)(target) + sums[j][c]);
-            else VARIANT(store_tail)(target, VARIANT(load_tail)(target, valid) + sums[j][c], valid);
-        }
-}
-
-static void VARIANT(accumulate_outer)(const float *g, long ldg, const float *x, long rows, long length, long count,
-                                      float *dw) {
-    const float *x_end = x + rows * length;
-    for (long j = 0; j < count; j += 2) {
-        for (long i = 0; i < length; i += 2 * LANES) {
-            long width = length - i;
-            const float *columns = x + i;
-            float *target = dw + j * length + i;
-            int pair = count - j >= 2, two_chunks = width > LANES;
-            if (pair && two_chunks) VARIANT(outer_tile)(g + j, ldg, columns, x_end, rows, length, 2, 2, width, target);
-            else if (pair) VARIANT(outer_tile)(g + j, ldg, columns, x_end, rows, length, 2, 1, width, target);
-            else if (two_chunks) VARIANT(outer_tile)(g + j, ldg, columns, x_end, rows, length, 1, 2, width, target);
-            else VARIANT(outer_tile)(g + j, ldg, columns, x_end, rows, length, 1, 1, width, target);
         }
     }
 }

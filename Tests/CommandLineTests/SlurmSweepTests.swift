@@ -1,6 +1,5 @@
 import CleanProcesses
 import Foundation
-import NeuralNet
 import Testing
 
 /// `sweep` for real: a one-node Slurm cluster on this machine (`LocalSlurm`) runs a training grid, with
@@ -109,11 +108,9 @@ import Testing
         }
         let whole = try CommandLineTests.run(["rollout", "--ckpt", checkpoint, "--episodes", "3", "--seed", "0", "--json", work + "/by-hand.json"])
         try #require(whole.status == 0, "\(whole)")
-        // Episodes run in other batches than by hand, so their bits match only where the products are
-        // row-independent.
         let merged = FileManager.default.contents(atPath: work + "/evaluation/run7-epoch_0200.json")
-        #expect(merged != nil, "\((try? FileManager.default.contentsOfDirectory(atPath: work + "/evaluation/logs")) ?? [])")
-        if DenseProducts.buildHasLibxsmm { #expect(merged == FileManager.default.contents(atPath: work + "/by-hand.json")) }
+        #expect(merged != nil && merged == FileManager.default.contents(atPath: work + "/by-hand.json"),
+                "\((try? FileManager.default.contentsOfDirectory(atPath: work + "/evaluation/logs")) ?? [])")
         let wholeSelection = try CommandLineTests.run(["rollout", "--ckpt", run7, "--select", "online", "--episodes", "1",
                                                        "--json", work + "/selection-by-hand.json"])
         try #require(wholeSelection.status == 0, "\(wholeSelection)")

@@ -6,8 +6,8 @@ import Testing
 
 /// OpenBLAS's thread count is one setting for the process; at hopper's sizes a product's rounding
 /// depends on it. Training in one thread must not change when another thread works at another count.
-/// (libxsmm's products do not use OpenBLAS, so this holds there without regions.)
-@Suite(.enabled(if: DenseProducts.backend == .openBLAS, "the dense products run on libxsmm, not OpenBLAS"))
+/// (The other backends' products do not use OpenBLAS, so this holds there without regions.)
+@Suite(.enabled(if: DenseProducts.backend == .openBLAS, "the dense products do not run on OpenBLAS"))
 struct BLASRegionTests {
     static func hopperSizedTrainer() throws -> (Trainer, Transitions) {
         var config = TrainingConfig(task: "hopper-like", stateDimension: 11, actionDimension: 3)

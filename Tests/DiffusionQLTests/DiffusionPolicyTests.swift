@@ -58,7 +58,7 @@ import Testing
 
     /// Rows that share a diffusion step share one evaluation of the time MLP; with row-independent
     /// products a row's noise estimate is then the one it gets alone, whatever steps the other rows have.
-    @Test(.enabled(if: DenseProducts.buildHasLibxsmm, "this build has no libxsmm; OpenBLAS is not row-independent"))
+    @Test
     func aRowsNoiseEstimateDoesNotDependOnTheOtherRowsSteps() {
         let rows = 7, steps = [0, 3, 3, 1, 4, 0, 2]
         let policy = Self.policy(width: 256, rows: rows), model = policy.model

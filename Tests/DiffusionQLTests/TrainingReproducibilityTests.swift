@@ -3,9 +3,9 @@ import GradientCheck
 import NeuralNet
 import Testing
 
-/// With libxsmm's row-independent products a training run gives the same bits on any number of
+/// With row-independent products (libxsmm's or the portable kernels) a training run gives the same bits on any number of
 /// threads and whatever OpenBLAS's own thread count. (Fails with DIFFUSION_QL_DENSE_PRODUCTS=openblas.)
-@Suite(.enabled(if: DenseProducts.buildHasLibxsmm, "this build has no libxsmm; OpenBLAS is not row-independent"))
+@Suite
 struct TrainingReproducibilityTests {
     /// Hopper's sizes: the products OpenBLAS rounds by their shape and thread count.
     static func weights(threads: Int, blasThreads: Int, maxQBackup: Bool) throws -> [Float] {

@@ -2,7 +2,6 @@ import DiffusionQL
 import Environments
 import Evaluation
 import Foundation
-import NeuralNet
 import Testing
 
 /// Rollouts of a Diffusion-QL checkpoint: a tiny hopper run trained for two epochs on noise.
@@ -25,7 +24,7 @@ import Testing
 
     /// However many episodes run at once, each starts on a fresh copy with its own seeds, so the
     /// report is the same: memory stays bounded for any number of episodes without changing a number.
-    @Test(.enabled(if: DenseProducts.buildHasLibxsmm, "this build has no libxsmm; OpenBLAS is not row-independent"))
+    @Test
     func theNumberOfEpisodesAtOnceChangesNoNumber() throws {
         let allAtOnce = try report(episodes: 6, seed: 5, threads: 2, concurrentEpisodes: 6)
         #expect(try report(episodes: 6, seed: 5, threads: 2, concurrentEpisodes: 2) == allAtOnce)
@@ -46,19 +45,14 @@ import Testing
     }
 
     /// The numbers do not depend on the thread count. Each episode has its own random stream, so with
-    /// more episodes beside it an episode draws the same noise, and with libxsmm's row-independent
-    /// products it takes the same actions to the same return (with OpenBLAS, which blocks a product
-    /// by its row count, only up to the last bits).
+    /// more episodes beside it an episode draws the same noise, and with row-independent products it
+    /// takes the same actions to the same return.
     @Test func episodesDoNotDependOnThreadsOrOnEachOther() throws {
         let three = try report(episodes: 3, seed: 4, threads: 1)
         #expect(try report(episodes: 3, seed: 4, threads: 2) == three)
         let five = try report(episodes: 5, seed: 4, threads: 2)
         for (alone, beside) in zip(three.episodes, five.episodes) {
-            if DenseProducts.buildHasLibxsmm {
-                #expect(alone == beside)
-            } else {
-                #expect(alone.length == beside.length && abs(alone.return - beside.return) < 1e-6 * abs(alone.return))
-            }
+            #expect(alone == beside)
         }
         #expect(three.checkpoint == folder.checkpointPath(epoch: 2) && three.task == "hopper-medium-v2")
         let greedy = try report(episodes: 3, seed: 4, threads: 2, rule: .argmax)

@@ -1,15 +1,14 @@
 import Environments
 import Evaluation
 import Foundation
-import NeuralNet
 import Testing
 
 /// run7 is the committed Diffusion-QL run, trained on this project's own hopper-medium data.
 /// `checkpoints/run7/evaluation.json` is its record: `rollout --ckpt run7 --episodes 10 --json ...`.
 @Suite struct Run7Tests {
-    /// With libxsmm's row-independent products an episode of run7 (hopper's full-size networks) is
+    /// With row-independent products an episode of run7 (hopper's full-size networks) is
     /// the same whichever episodes share its batch: two alone, then among five.
-    @Test(.enabled(if: DenseProducts.buildHasLibxsmm, "this build has no libxsmm; OpenBLAS is not row-independent"))
+    @Test
     func anEpisodeDoesNotDependOnTheEpisodesBesideIt() throws {
         let models = try ModelDirectory.locate()
         func report(_ episodes: Int) throws -> EvaluationReport {
@@ -30,7 +29,7 @@ import Testing
         let report = try Evaluator(task: task, models: models, threads: 2).evaluate(policy, episodes: episodes, seed: record.seed)
 
         // The same seeds give the record's first three episodes up to the last bits of the matrix
-        // products (OpenBLAS blocks them by the batch's row count, and CPUs differ in their kernels),
+        // products (libxsmm's kernels and the portable ones differ by CPU, and from each other),
         // which a falling hopper can amplify. So the test asks for the record's mean within three
         // standard errors of a three-episode mean, judged by the record's own spread.
         let scores = record.episodes.map(\.normalizedScore)

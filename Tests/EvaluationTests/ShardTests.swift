@@ -2,7 +2,6 @@ import DiffusionQL
 import Environments
 import Evaluation
 import Foundation
-import NeuralNet
 import Testing
 
 /// Sharded evaluation: parts evaluated apart and merged give the unsharded report, to the byte; parts
@@ -30,7 +29,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: DenseProducts.buildHasLibxsmm, "this build has no libxsmm; OpenBLAS is not row-independent"))
+    @Test
     func mergedPartsAreTheUnshardedReportToTheByte() throws {
         let whole = try report()
         let parts = try (1...3).map { ("part_\($0).json", try report(shard: Shard(index: $0, count: 3))) }
@@ -69,7 +68,7 @@ import Testing
         let parts = try (1...2).map { ("s\($0).json", try selection(Shard(index: $0, count: 2))) }
         #expect(parts.map { $0.1.checkpoints.map(\.epoch) } == [[1], [2, 3]] && parts.allSatisfy { $0.1.onlineEpoch == nil })
         let merged = try RunSelection.merge(parts)
-        if DenseProducts.buildHasLibxsmm { #expect(merged == whole) }
+        #expect(merged == whole)
         #expect(merged.onlineEpoch != nil && merged.offlineEpoch == whole.offlineEpoch)
         #expect(throws: ShardError.self) { try RunSelection.merge([parts[1]]) }
     }
@@ -92,7 +91,7 @@ import Testing
         }
         let (policy, task) = try CheckpointPolicy.load(try CheckpointLocation(folder.path, epoch: halving.pick), taskOverride: nil, rule: .softmax)
         let full = try Evaluator(task: task, models: models, threads: 2).evaluate(policy, episodes: 4, seed: 2)
-        if DenseProducts.buildHasLibxsmm { #expect(halving.pickReport == full) }
+        #expect(halving.pickReport == full)
         #expect(halving.pickReport.episodes.map(\.index) == [0, 1, 2, 3])
     }
 }

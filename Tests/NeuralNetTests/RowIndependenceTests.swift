@@ -4,10 +4,10 @@ import Parallel
 import SeededRandom
 import Testing
 
-/// With libxsmm a network gives a row the same bits whether it is computed alone, beside others, in
+/// With row-independent products (libxsmm's or the portable kernels) a network gives a row the same bits whether it is computed alone, beside others, in
 /// passes of any size, or in a pass whose parts several threads share. (These fail with
 /// DIFFUSION_QL_DENSE_PRODUCTS=openblas: OpenBLAS rounds a row by the product's shape.)
-@Suite(.enabled(if: DenseProducts.buildHasLibxsmm, "this build has no libxsmm; OpenBLAS is not row-independent"))
+@Suite
 struct RowIndependenceTests {
     static let sizes: [[Int]] = [[22, 32, 32, 32, 2], [6, 32, 32, 32, 1], [4, 16, 16, 2], [6, 16, 16, 1], [30, 256, 256, 3], [14, 256, 256, 1], [37, 64, 8], [16, 32, 16]]
 

@@ -3,9 +3,9 @@ import NumericKernels
 import SeededRandom
 import Testing
 
-/// The products with a thin side (`nk_dot_rows`, `nk_accumulate_outer`) against their definitions
-/// written out in Swift: the same bits on every vector unit, each result from its own row or output
-/// alone, and within rounding of the exact sums.
+/// The C kernels' products (`nk_dot_rows` for a thin side, `nk_product` for any shape) against their
+/// definitions written out in Swift: the same bits on every vector unit, each result from its own row
+/// or output alone, and within rounding of the exact sums.
 @Suite(.serialized) struct ThinProductKernelTests {
     /// a b + c as the unit in use computes it: fused, or on x86-64's baseline rounded in turn.
     static func multiplyAdd(_ a: Float, _ b: Float, _ c: Float) -> Float {
@@ -72,30 +72,62 @@ import Testing
         }
     }
 
-    /// Lengths 30 and 14 are the inputs of Diffusion-QL's first layers at hopper's dimensions; 33 has
-    /// a third chunk, 3 a row shorter than the vectors that read past it.
-    static let outerShapes = [(rows: 256, length: 30, count: 64), (37, 14, 3), (5, 33, 2), (9, 3, 1), (1, 16, 5)]
+    /// nk_product's definition: c[i, j] = (accumulate ? c[i, j] : 0) + Σ_k a[i · ai + k · ak] b[k · ldb + j],
+    /// the sum from zero over k in order, each product added as the unit in use adds it.
+    static func product(_ a: [Float], ai: Int, ak: Int, rows: Int, depth: Int, _ b: [Float], ldb: Int, columns: Int,
+                        _ c: [Float], ldc: Int, accumulate: Bool) -> [Float] {
+        var c = c
+        for i in 0..<rows {
+            for j in 0..<columns {
+                var sum: Float = 0
+                for k in 0..<depth { sum = multiplyAdd(a[i * ai + k * ak], b[k * ldb + j], sum) }
+                c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + sum
+            }
+        }
+        return c
+    }
 
-    @Test(arguments: outerShapes)
-    func accumulateOuterGivesItsDefinitionsBitsOnEveryUnit(shape: (rows: Int, length: Int, count: Int)) {
-        let (rows, length, count) = shape
-        let ldg = count + 3
-        // Exactly rows × length floats, so that a read past x's end would be seen by a sanitizer.
-        let x = Self.values(rows * length, seed: 6), g = Self.values(rows * ldg, seed: 7), start = Self.values(count * length, seed: 8)
+    /// Rows around the tiles' 8 and 4 (and fewer than either), columns with and without a tail of the
+    /// 16-lane vectors, depths 30 and 14 (the first layers' inputs at hopper's dimensions) and 1.
+    static let productShapes = [(rows: 19, depth: 30, columns: 256), (8, 256, 33), (5, 14, 3), (1, 7, 16), (13, 1, 20),
+                                (64, 256, 30), (3, 37, 14)]
+
+    /// Both layouts of a: row-major (a forward pass, an input gradient) and transposed (a weight gradient,
+    /// which reads dy's columns). b holds exactly what the product reads and c has columns it must not
+    /// touch, so a read past b or a write past a row would show.
+    @Test(arguments: productShapes)
+    func productGivesItsDefinitionsBitsOnEveryUnit(shape: (rows: Int, depth: Int, columns: Int)) {
+        let (rows, depth, columns) = shape
+        let ldb = columns + 5, ldc = columns + 3
+        let b = Self.values((depth - 1) * ldb + columns, seed: 6), start = Self.values(rows * ldc, seed: 8)
+        let rowMajor = (a: Self.values(rows * depth, seed: 7), ai: depth, ak: 1)
+        let transposed = (a: Self.values(depth * (rows + 2), seed: 7), ai: 1, ak: rows + 2)
         for unit in VectorUnit.all {
             VectorUnit.onThisThread(unit) {
-                var expected = start
-                for j in 0..<count {
-                    for i in 0..<length {
-                        var sum: Float = 0
-                        for r in 0..<rows { sum = Self.multiplyAdd(g[r * ldg + j], x[r * length + i], sum) }
-                        expected[j * length + i] += sum
+                for (a, ai, ak) in [rowMajor, transposed] {
+                    for accumulate in [false, true] {
+                        let expected = Self.product(a, ai: ai, ak: ak, rows: rows, depth: depth, b, ldb: ldb, columns: columns,
+                                                    start, ldc: ldc, accumulate: accumulate)
+                        var c = start
+                        nk_product(a, ai, ak, rows, depth, b, ldb, columns, &c, ldc, accumulate ? 1 : 0)
+                        #expect(c.map(\.bitPattern) == expected.map(\.bitPattern), "\(unit), \(shape), ai \(ai), accumulate \(accumulate)")
                     }
                 }
-                var dw = start
-                nk_accumulate_outer(g, ldg, x, rows, length, count, &dw)
-                #expect(dw.map(\.bitPattern) == expected.map(\.bitPattern), "\(unit), \(shape)")
             }
+        }
+    }
+
+    @Test func aProductsRowAloneGetsTheNumbersItGetsAmongOthers() {
+        let rows = 21, depth = 256, columns = 40
+        let a = Self.values(rows * depth, seed: 14), b = Self.values(depth * columns, seed: 15)
+        var together = [Float](repeating: 0, count: rows * columns)
+        nk_product(a, depth, 1, rows, depth, b, columns, columns, &together, columns, 0)
+        for i in 0..<rows {
+            var alone = [Float](repeating: 0, count: columns)
+            Array(a[i * depth ..< (i + 1) * depth]).withUnsafeBufferPointer {
+                nk_product($0.baseAddress!, depth, 1, 1, depth, b, columns, columns, &alone, columns, 0)
+            }
+            #expect(alone == Array(together[i * columns ..< (i + 1) * columns]), "row \(i)")
         }
     }
 

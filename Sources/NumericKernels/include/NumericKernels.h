@@ -58,10 +58,13 @@ void nk_adam(float *parameters, const float *gradients, float *firstMoment, floa
 /// summed by halves.
 void nk_dot_rows(const float *x, long rows, long length, const float *w, long count, float *y, int accumulate);
 
-/// A weight gradient of few inputs, each output's computed alone: for j < count and i < length,
-/// dw[j * length + i] += Σ_r g[r * ldg + j] x[r * length + i], the sum over r < rows taken in order from
-/// zero, each product fused into its addition (on x86-64's baseline rounded first), and then added.
-void nk_accumulate_outer(const float *g, long ldg, const float *x, long rows, long length, long count, float *dw);
+/// A product of any shape, each result computed from its own row of a and column of b alone, the same
+/// whatever rows and columns share the call: for i < rows and j < columns,
+/// c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + Σ_k a[i * ai + k * ak] b[k * ldb + j], the sum over
+/// k < depth taken in order from zero, each product fused into its addition (on x86-64's baseline
+/// rounded first), and then added. a is read through its strides, so it may be a matrix's transpose.
+void nk_product(const float *a, long ai, long ak, long rows, long depth, const float *b, long ldb, long columns, float *c,
+                long ldc, int accumulate);
 
 /// A bias gradient: sums[j] += g[r * ldg + j] for r = 0, 1, ..., rows - 1 in turn, one addition per row,
 /// for j < count.
