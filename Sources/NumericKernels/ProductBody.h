@@ -1,8 +1,9 @@
 // The body of the products of any shape, included by Kernels.c once per vector unit after
 // ElementwiseBody.h, whose load and store helpers it uses, with PRODUCT_ROWS (8, 6 or 4) set to the
-// rows of a tile whose sums fit the unit's registers (AVX-512's 8 rows take two vectors of columns). Each result is a sum in a fixed order over its own row of a
-// and column of b: it does not depend on which rows or columns share the call, on how the tiles fall,
-// nor, each product fused into its addition, on the vector unit.
+// rows of a tile whose sums fit the unit's registers (AVX-512's 8 rows take two vectors of columns).
+// Each result is a sum in a fixed order over its own row of a and column of b: it does not depend on
+// which rows or columns share the call, on how the tiles fall, nor, each product fused into its
+// addition, on the vector unit.
 //
 // The tiles are written out with macros rather than loops over arrays of sums: debug builds compile C
 // without optimization, and there a loop over an array of vectors ran 7 times slower than these
