@@ -88,11 +88,8 @@ public enum DenseProducts {
                     ldc: outputs, beta: 0, transposeB: false)
             }
         case .portable:
-            if outputs < portableThinSide {
-                nk_dot_rows(x, rows, inputs, weights.standard, outputs, y, 0)
-            } else {
-                nk_product(x, inputs, 1, rows, inputs, weights.transposed, outputs, outputs, y, outputs, 0)
-            }
+            portableProduct(x, rows: rows, depth: inputs, width: outputs, b: weights.transposed, bTransposed: weights.standard,
+                            into: y)
         case .openBLAS:
             BLAS.gemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: weights.standard, ldb: inputs,
                       beta: 0, c: y, ldc: outputs)
@@ -115,11 +112,8 @@ public enum DenseProducts {
                     ldc: inputs, beta: 0, transposeB: false)
             }
         case .portable:
-            if inputs < portableThinSide {
-                nk_dot_rows(dy, rows, outputs, weights.transposed, inputs, dx, 0)
-            } else {
-                nk_product(dy, outputs, 1, rows, outputs, weights.standard, inputs, inputs, dx, inputs, 0)
-            }
+            portableProduct(dy, rows: rows, depth: outputs, width: inputs, b: weights.standard, bTransposed: weights.transposed,
+                            into: dx)
         case .openBLAS:
             BLAS.gemm(m: rows, n: inputs, k: outputs, a: dy, lda: outputs, b: weights.standard, ldb: inputs, beta: 0, c: dx,
                       ldc: inputs)
@@ -146,6 +140,18 @@ public enum DenseProducts {
         case .openBLAS:
             BLAS.gemm(transposeA: true, m: count, n: inputs, k: rows, a: dy + first, lda: outputs, b: x, ldb: inputs,
                       beta: 1, c: dW + first * inputs, ldc: inputs)
+        }
+    }
+
+    /// y (rows × width) = x (rows × depth) B on the portable kernels, given B [depth, width] and Bᵀ [width,
+    /// depth]: as dot products of x's rows with Bᵀ's where the width is thin (`portableThinSide`).
+    @inline(__always)
+    private static func portableProduct(_ x: UnsafePointer<Float>, rows: Int, depth: Int, width: Int, b: UnsafePointer<Float>,
+                                        bTransposed: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        if width < portableThinSide {
+            nk_dot_rows(x, rows, depth, bTransposed, width, y, 0)
+        } else {
+            nk_product(x, depth, 1, rows, depth, b, width, width, y, width, 0)
         }
     }
 
