@@ -87,8 +87,9 @@ import Testing
         return c
     }
 
-    /// Rows around the tiles' 8 and 4 (and fewer than either), columns with and without a tail of the
-    /// 16-lane vectors, depths 30 and 14 (the first layers' inputs at hopper's dimensions) and 1.
+    /// Rows around the tiles' 8, 6 and 4 (and fewer than any), columns with and without AVX-512's tiles
+    /// of 32 and a tail of the 16-lane vectors, depths 30 and 14 (the first layers' inputs at hopper's
+    /// dimensions) and 1.
     static let productShapes = [(rows: 19, depth: 30, columns: 256), (8, 256, 33), (5, 14, 3), (1, 7, 16), (13, 1, 20),
                                 (64, 256, 30), (3, 37, 14)]
 
