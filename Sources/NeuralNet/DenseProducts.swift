@@ -20,7 +20,8 @@ public enum DenseProducts {
     public enum Backend: String, Sendable {
         /// libxsmm's kernels, with the thin shapes on NumericKernels' (x86-64 Linux).
         case libxsmm
-        /// NumericKernels' products alone: every build without libxsmm.
+        /// NumericKernels' products alone: every build without libxsmm, and machines libxsmm writes no
+        /// kernels for.
         case portable
         /// OpenBLAS, which rounds a row differently in products of other shapes and on other thread
         /// counts: only where `DIFFUSION_QL_DENSE_PRODUCTS=openblas` asks for it, to see what row
@@ -28,14 +29,14 @@ public enum DenseProducts {
         case openBLAS
     }
 
-    /// The backend of this process: libxsmm where it was linked, the portable kernels elsewhere.
-    /// `DIFFUSION_QL_DENSE_PRODUCTS` may name another: `portable` (to try the fallback on x86-64 Linux)
-    /// or `openblas`.
+    /// The backend of this process: libxsmm where it was linked and writes kernels, the portable kernels
+    /// elsewhere. `DIFFUSION_QL_DENSE_PRODUCTS` may name another: `portable` (to try the fallback on
+    /// x86-64 Linux) or `openblas`.
     public static let backend: Backend = {
         switch ProcessInfo.processInfo.environment["DIFFUSION_QL_DENSE_PRODUCTS"] {
         case "openblas": .openBLAS
         case "portable": .portable
-        default: buildHasLibxsmm ? .libxsmm : .portable
+        default: libxsmmWritesKernels ? .libxsmm : .portable
         }
     }()
 
@@ -46,6 +47,17 @@ public enum DenseProducts {
     public static var buildHasLibxsmm: Bool {
         #if canImport(CXSMM)
         true
+        #else
+        false
+        #endif
+    }
+
+    /// Whether this build has libxsmm and libxsmm writes kernels on this machine. It writes none for a CPU
+    /// older than its JIT (x86-64 without SSE3), under `LIBXSMM_TARGET=generic`, or where the process may
+    /// not map memory it can execute.
+    static var libxsmmWritesKernels: Bool {
+        #if canImport(CXSMM)
+        dql_xsmm_writes_kernels() != 0
         #else
         false
         #endif

@@ -12,9 +12,10 @@ import Testing
         var description: String { "exit \(status)\nstdout: \(output)\nstderr: \(errors)" }
     }
 
-    /// Runs an executable of this build (in `directory`, by default this process's working directory);
-    /// with `signal`, sends it that signal `after` seconds.
-    static func run(_ arguments: [String], signal: Int32? = nil, after delay: Double = 0, in directory: String? = nil) throws -> Outcome {
+    /// Runs an executable of this build (in `directory`, by default this process's working directory, and
+    /// with `environment` added to this process's); with `signal`, sends it that signal `after` seconds.
+    static func run(_ arguments: [String], signal: Int32? = nil, after delay: Double = 0, in directory: String? = nil,
+                    environment: [String: String] = [:]) throws -> Outcome {
         let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let binary = folder.appendingPathComponent(arguments[0])
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "\(binary.path) is not built")
@@ -22,6 +23,7 @@ import Testing
         process.executableURL = binary
         process.arguments = Array(arguments.dropFirst())
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -163,18 +165,22 @@ import Testing
         }
     }
 
+    /// Writes a .npy file (format 1.0) of `bytes` as the header describes them; returns its path.
+    static func writeNumPy(_ path: String, descr: String, shape: String, bytes: [UInt8]) throws -> String {
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"
+        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+        let data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8) + bytes)
+        try data.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
     /// `policy sample` writes .npy files numpy reads; states of another width or type are named.
     @Test func policySamplesAreWrittenAndBadStatesNamed() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         func npy(_ name: String, descr: String, shape: String, bytes: [UInt8]) throws -> String {
-            var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"
-            header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
-            let data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8) + bytes)
-            let path = folder + "/" + name
-            try data.write(to: URL(fileURLWithPath: path))
-            return path
+            try Self.writeNumPy(folder + "/" + name, descr: descr, shape: shape, bytes: bytes)
         }
         let good = try npy("good.npy", descr: "<f4", shape: "(2, 11)", bytes: [UInt8](repeating: 0, count: 88))
         let out = folder + "/samples.npy"
@@ -189,6 +195,25 @@ import Testing
         let wrongType = try Self.run(["policy", "plot", "--ckpt", "run7", "--states", integers, "--out", folder + "/x.svg"])
         #expect(wrongType.status == 1 && wrongType.errors.contains("\(integers): the array holds '<i8'"), "\(wrongType)")
         #expect(!FileManager.default.fileExists(atPath: folder + "/x.npy") && !FileManager.default.fileExists(atPath: folder + "/x.svg"))
+    }
+
+    /// Where libxsmm writes no kernels (a CPU older than its JIT; `LIBXSMM_TARGET=generic` makes any
+    /// machine one) the products run on the portable kernels, with their numbers, instead of stopping.
+    @Test func aMachineWithoutLibxsmmKernelsGetsThePortableProducts() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("generic-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let values = (0..<33).flatMap { withUnsafeBytes(of: (Float($0 % 11) * 0.1 - 0.5).bitPattern.littleEndian, Array.init) }
+        let states = try Self.writeNumPy(folder + "/states.npy", descr: "<f4", shape: "(3, 11)", bytes: values)
+        func samples(_ name: String, _ environment: [String: String]) throws -> Data {
+            let out = folder + "/" + name + ".npy"
+            let outcome = try Self.run(["policy", "sample", "--ckpt", "run7", "--states", states, "--samples", "50", "--q", "--out", out],
+                                       environment: environment)
+            try #require(outcome.status == 0, "\(name): \(outcome)")
+            return try Data(contentsOf: URL(fileURLWithPath: out)) + Data(contentsOf: URL(fileURLWithPath: folder + "/" + name + "_q.npy"))
+        }
+        #expect(try samples("generic", ["LIBXSMM_TARGET": "generic"])
+                == samples("portable", ["DIFFUSION_QL_DENSE_PRODUCTS": "portable"]))
     }
 
     @Test func anUnknownOptionIsReportedBeforeTheOthersAreChecked() throws {
