@@ -17,8 +17,9 @@ static inline void dql_xsmm_run(const void *kernel, const float *a, const float 
     ((libxsmm_smmfunction)kernel)(a, b, c);
 }
 
-/// Whether libxsmm writes kernels here at all: it writes none for a CPU older than its JIT (x86-64 without
-/// SSE3), under LIBXSMM_TARGET=generic, or where the process may not map memory it can execute.
+/// Whether libxsmm writes kernels here at all: it writes none for a CPU without SSE4.2 (whose detection
+/// gives its generic target), under LIBXSMM_TARGET=generic, or where the process may not map memory it
+/// can execute.
 static inline int dql_xsmm_writes_kernels(void) { return dql_xsmm_kernel(16, 16, 16, 16, 16, 16, 0, 0) != NULL; }
 
 /// Whether the kernels libxsmm writes use AVX-512 (its target, which LIBXSMM_TARGET may lower).

@@ -53,7 +53,7 @@ public enum DenseProducts {
     }
 
     /// Whether this build has libxsmm and libxsmm writes kernels on this machine. It writes none for a CPU
-    /// older than its JIT (x86-64 without SSE3), under `LIBXSMM_TARGET=generic`, or where the process may
+    /// without SSE4.2 (made before about 2008), under `LIBXSMM_TARGET=generic`, or where the process may
     /// not map memory it can execute.
     static var libxsmmWritesKernels: Bool {
         #if canImport(CXSMM)

@@ -197,7 +197,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder + "/x.npy") && !FileManager.default.fileExists(atPath: folder + "/x.svg"))
     }
 
-    /// Where libxsmm writes no kernels (a CPU older than its JIT; `LIBXSMM_TARGET=generic` makes any
+    /// Where libxsmm writes no kernels (a CPU without SSE4.2; `LIBXSMM_TARGET=generic` makes any
     /// machine one) the products run on the portable kernels, with their numbers, instead of stopping.
     @Test func aMachineWithoutLibxsmmKernelsGetsThePortableProducts() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("generic-\(UUID().uuidString)").path
