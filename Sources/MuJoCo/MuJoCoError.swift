@@ -14,6 +14,9 @@ public enum MuJoCoError: Error, Equatable, CustomStringConvertible {
     /// MuJoCo could not set up rendering in the OpenGL context (e.g. an offscreen framebuffer larger
     /// than the driver allows); `message` is MuJoCo's own text.
     case renderingSetupFailed(model: String, offscreen: String, message: String)
+    /// The MuJoCo library loaded at run time is not the version whose headers this package was compiled
+    /// against (versions as `mj_version` gives them, 222 for 2.2.2): the structures' layouts differ.
+    case libraryVersionMismatch(headers: Int, library: Int)
 
     public var description: String {
         switch self {
@@ -29,6 +32,13 @@ public enum MuJoCoError: Error, Equatable, CustomStringConvertible {
             return "\(field)[\(index)] is \(value); only finite values are accepted"
         case let .renderingSetupFailed(model, offscreen, message):
             return "MuJoCo could not set up rendering of \(model) (offscreen buffer \(offscreen)): \(message)"
+        case let .libraryVersionMismatch(headers, library):
+            return "the MuJoCo library loaded is version \(Self.version(library)), but this build was compiled against the "
+                + "headers of \(Self.version(headers)), whose structures differ; install one MuJoCo (Debian's libmujoco-dev "
+                + "2.2.2, as tools/setup does), make sure no other libmujoco comes first on the library path, and rebuild"
         }
     }
+
+    /// 222 → "2.2.2".
+    private static func version(_ number: Int) -> String { "\(number / 100).\(number / 10 % 10).\(number % 10)" }
 }

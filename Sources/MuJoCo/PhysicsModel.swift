@@ -57,6 +57,7 @@ public final class PhysicsModel: @unchecked Sendable {
         source: String,
         _ loader: (UnsafeMutablePointer<CChar>, Int32) -> UnsafeMutablePointer<mjModel>?
     ) throws -> UnsafeMutablePointer<mjModel> {
+        try checkLibraryVersion()
         let capacity = 1024
         var error = [CChar](repeating: 0, count: capacity)
         let model = error.withUnsafeMutableBufferPointer { loader($0.baseAddress!, Int32(capacity)) }
@@ -66,6 +67,12 @@ public final class PhysicsModel: @unchecked Sendable {
             throw MuJoCoError.modelLoadFailed(source: source, message: message.isEmpty ? "unknown error" : message)
         }
         return model
+    }
+
+    /// MuJoCo's structures change between versions, so headers of one version with the library of
+    /// another read and write the wrong fields: a model is loaded only when the two agree.
+    static func checkLibraryVersion(headers: Int = Int(mjVERSION_HEADER), library: Int = Int(mj_version())) throws {
+        guard headers == library else { throw MuJoCoError.libraryVersionMismatch(headers: headers, library: library) }
     }
 
     deinit { mj_deleteModel(raw) }

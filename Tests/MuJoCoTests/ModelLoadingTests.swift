@@ -1,5 +1,5 @@
 import Foundation
-import MuJoCo
+@testable import MuJoCo
 import Testing
 
 /// Compiled facts of the three locomotion models, as MuJoCo 2.2.2 compiles the benchmark's own files.
@@ -137,5 +137,13 @@ struct ModelFacts: Sendable, CustomTestStringConvertible {
 
     @Test func linksMuJoCo222() {
         #expect(mujocoVersion == "2.2.2")
+    }
+
+    @Test func aLibraryOfAnotherVersionThanTheHeadersIsRefused() throws {
+        try PhysicsModel.checkLibraryVersion()
+        let mismatch = MuJoCoError.libraryVersionMismatch(headers: 222, library: 231)
+        #expect(throws: mismatch) { try PhysicsModel.checkLibraryVersion(headers: 222, library: 231) }
+        #expect(mismatch.description.contains("version 2.3.1"))
+        #expect(mismatch.description.contains("headers of 2.2.2"))
     }
 }
