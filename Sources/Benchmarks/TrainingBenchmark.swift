@@ -123,7 +123,7 @@ public struct TrainingBenchmark {
         let number = { (value: Double) in String(format: "%.1f", value) }
         var lines = ["large sgemm (2048³, OpenBLAS \(BLAS.kernelName) kernel, \(threads) threads): \(number(sgemm)) GFLOP/s "
                         + "(before \(number(before.sgemm)), after \(number(after.sgemm))); dense products "
-                        + "(\(DenseProducts.backend.rawValue), 256 × 256 × 32, \(threads) threads): \(number(dense)) GFLOP/s "
+                        + "(\(DenseProducts.arithmetic), 256 × 256 × 32, \(threads) threads): \(number(dense)) GFLOP/s "
                         + "(before \(number(before.dense)), after \(number(after.dense))); Mish on \(VectorUnit.current)"]
         let swing = max(sgemm / min(before.sgemm, after.sgemm), dense / min(before.dense, after.dense)) - 1
         if swing > tolerableSwing {

@@ -24,3 +24,6 @@ static inline int dql_xsmm_writes_kernels(void) { return dql_xsmm_kernel(16, 16,
 
 /// Whether the kernels libxsmm writes use AVX-512 (its target, which LIBXSMM_TARGET may lower).
 static inline int dql_xsmm_target_has_avx512(void) { return libxsmm_get_target_archid() >= LIBXSMM_X86_AVX512; }
+
+/// Whether the kernels libxsmm writes use AVX2 and fused multiply-adds, or AVX-512.
+static inline int dql_xsmm_target_has_avx2(void) { return libxsmm_get_target_archid() >= LIBXSMM_X86_AVX2; }

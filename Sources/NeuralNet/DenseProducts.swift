@@ -43,6 +43,21 @@ public enum DenseProducts {
     /// Whether a row's result depends on that row alone (see above).
     public static var isRowIndependent: Bool { backend != .openBLAS }
 
+    /// The arithmetic of the products here, in words: "libxsmm AVX-512", "libxsmm AVX2", "portable",
+    /// "OpenBLAS", or one of them "without FMA" where multiply-adds are rounded twice (a CPU without
+    /// AVX2 and FMA, or the C kernels forced onto x86-64's baseline). Each rounds some sums differently
+    /// from the others, so a network's outputs, and the episodes and datasets made from them, repeat to
+    /// the bit on machines of the same arithmetic only.
+    public static var arithmetic: String {
+        let name = switch backend {
+        case .openBLAS: "OpenBLAS"
+        case .portable: "portable"
+        case .libxsmm: libxsmmTargetHasAVX512 ? "libxsmm AVX-512" : "libxsmm AVX2"
+        }
+        let fused = nk_vector_unit_fuses() != 0 && (backend != .libxsmm || libxsmmTargetHasAVX2)
+        return fused ? name : (backend == .libxsmm ? "libxsmm" : name) + " without FMA"
+    }
+
     /// Whether this build has libxsmm.
     public static var buildHasLibxsmm: Bool {
         #if canImport(CXSMM)
@@ -62,6 +77,24 @@ public enum DenseProducts {
         false
         #endif
     }
+
+    /// Whether the kernels libxsmm writes here use AVX-512.
+    static let libxsmmTargetHasAVX512: Bool = {
+        #if canImport(CXSMM)
+        dql_xsmm_target_has_avx512() != 0
+        #else
+        false
+        #endif
+    }()
+
+    /// Whether the kernels libxsmm writes here use AVX2 with fused multiply-adds, or AVX-512.
+    static let libxsmmTargetHasAVX2: Bool = {
+        #if canImport(CXSMM)
+        dql_xsmm_target_has_avx2() != 0
+        #else
+        false
+        #endif
+    }()
 
     /// Whether the products read Wᵀ (`Parameters.transposedWeights`): libxsmm has no kernel for a
     /// transposed left operand, `nk_product` reads rows of its right one, and the thin input gradient
@@ -198,10 +231,8 @@ public enum DenseProducts {
     /// those whose kernel would give a column different numbers beside others than alone
     /// (`ColumnSafety`: on AVX-512, m from 8 to 16, among others).
     enum Thin {
-        private static let targetHasAVX512 = dql_xsmm_target_has_avx512() != 0
-
         static func runs(m: Int, k: Int, ldb: Int, beta: Float, transposeB: Bool) -> Bool {
-            m < 8 || (!targetHasAVX512 && m % 8 != 0)
+            m < 8 || (!libxsmmTargetHasAVX512 && m % 8 != 0)
                 || !ColumnSafety.isSafe(m: m, k: k, ldb: ldb, beta: beta, transposeB: transposeB)
         }
     }
