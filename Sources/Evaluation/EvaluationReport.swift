@@ -1,6 +1,7 @@
 import DiffusionQL
 import Environments
 import Foundation
+import NeuralNet
 import Persistence
 
 /// One evaluated episode.
@@ -60,17 +61,23 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     public let successRate: Double?
     /// For a part of a sharded evaluation, which part of which episodes; nil for a whole one.
     public let part: PartOfWhole?
+    /// The arithmetic of the products that computed the policy's actions (`DenseProducts.arithmetic`):
+    /// the episodes repeat to the bit on machines of the same arithmetic, and differ in their last
+    /// bits, then drift apart, on others. Nil in reports written before it was recorded.
+    public let arithmetic: String?
 
     enum CodingKeys: String, CodingKey {
-        case task, checkpoint, seed, episodes, part
+        case task, checkpoint, seed, episodes, part, arithmetic
         case meanNormalizedScore = "mean_normalized_score"
         case stderrNormalizedScore = "stderr_normalized_score"
         case meanReturn = "mean_return"
         case successRate = "success_rate"
     }
 
-    public init(task: String, checkpoint: String, seed: UInt64, episodes: [EpisodeResult], part: PartOfWhole? = nil) {
+    public init(task: String, checkpoint: String, seed: UInt64, episodes: [EpisodeResult], part: PartOfWhole? = nil,
+                arithmetic: String? = nil) {
         self.part = part
+        self.arithmetic = arithmetic
         self.task = task
         self.checkpoint = checkpoint
         self.seed = seed
@@ -97,7 +104,8 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
 
     /// The report as a table of episodes followed by the mean normalized score.
     public func table() -> String {
-        var lines = ["task \(task), \(checkpoint), seed \(seed)" + (part.map { ", part \($0.shard) of \($0.items.count) episodes" } ?? ""),
+        var lines = ["task \(task), \(checkpoint), seed \(seed)" + (part.map { ", part \($0.shard) of \($0.items.count) episodes" } ?? "")
+                        + (arithmetic.map { ", products \($0)" } ?? ""),
                      "episode   return   length   normalized   end"]
         for episode in episodes {
             lines.append(
@@ -114,30 +122,34 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
 
     /// This report marked as `part` of a sharded evaluation (or as whole, for nil).
     func part(_ part: PartOfWhole?) -> EvaluationReport {
-        EvaluationReport(task: task, checkpoint: checkpoint, seed: seed, episodes: episodes, part: part)
+        EvaluationReport(task: task, checkpoint: checkpoint, seed: seed, episodes: episodes, part: part, arithmetic: arithmetic)
     }
 
     /// The report of this evaluation's episodes and `more` (other episodes of the same evaluation), in
     /// episode order: what the evaluation of them all together reports.
     public func adding(_ more: EvaluationReport) -> EvaluationReport {
-        precondition(more.task == task && more.checkpoint == checkpoint && more.seed == seed, "episodes of another evaluation")
+        precondition(more.task == task && more.checkpoint == checkpoint && more.seed == seed && more.arithmetic == arithmetic,
+                     "episodes of another evaluation")
         return EvaluationReport(task: task, checkpoint: checkpoint, seed: seed,
-                                episodes: (episodes + more.episodes).sorted { $0.index < $1.index })
+                                episodes: (episodes + more.episodes).sorted { $0.index < $1.index }, arithmetic: arithmetic)
     }
 
     /// The whole evaluation from its parts (each with the file it came from): the same report, to the
     /// byte, as the evaluation unsharded. Parts that are missing, repeated, of another whole, or that
-    /// disagree on the task, checkpoint or seed are refused by name.
+    /// disagree on the task, checkpoint, seed or the products' arithmetic (parts run on machines of
+    /// different kinds) are refused by name.
     public static func merge(_ parts: [(file: String, report: EvaluationReport)]) throws -> EvaluationReport {
         try Merging.requireWhole(parts.map { file, report in
-            (file, report.part, ["task": report.task, "checkpoint": report.checkpoint, "seed": String(report.seed)])
+            (file, report.part, ["task": report.task, "checkpoint": report.checkpoint, "seed": String(report.seed),
+                                 "products": report.arithmetic ?? "not recorded"])
         })
         let episodes = parts.flatMap(\.report.episodes).sorted { $0.index < $1.index }
         let first = parts[0].report
         guard episodes.map(\.index) == first.part!.items else {
             throw ShardError.partsDoNotFit(reason: "the parts' episodes are not each of episodes 0..<\(first.part!.items.count) once")
         }
-        return EvaluationReport(task: first.task, checkpoint: first.checkpoint, seed: first.seed, episodes: episodes)
+        return EvaluationReport(task: first.task, checkpoint: first.checkpoint, seed: first.seed, episodes: episodes,
+                                arithmetic: first.arithmetic)
     }
 
     /// Writes the report as JSON, atomically (a temporary file renamed into place).

@@ -114,7 +114,8 @@ public struct Evaluator {
             progress(schedule.progress(maxSteps: vector.environments[0].maxEpisodeSteps))
         }
 
-        let report = EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: results.compactMap { $0 })
+        let report = EvaluationReport(task: task.name, checkpoint: policy.name, seed: seed, episodes: results.compactMap { $0 },
+                                      arithmetic: policy.arithmetic)
         return RecordedEvaluation(report: report, actionDimension: width, actions: actionLog,
                                   candidateSpreads: spreading == nil ? nil : spreadLog)
     }

@@ -1,4 +1,5 @@
 import Environments
+import NeuralNet
 import Parallel
 import SeededRandom
 
@@ -6,6 +7,10 @@ import SeededRandom
 public protocol BatchPolicy: AnyObject {
     /// A short name for reports, e.g. "random" or a checkpoint path.
     var name: String { get }
+
+    /// The arithmetic of the products behind the actions (`DenseProducts.arithmetic`), for reports; nil
+    /// for a policy without networks, whose actions do not depend on it.
+    var arithmetic: String? { get }
 
     /// Prepares for an evaluation of `episodes` episodes seeded with `seed`, of which at most
     /// `concurrent` run at once (so a call has at most that many rows): episode i's random draws come
@@ -21,6 +26,10 @@ public protocol BatchPolicy: AnyObject {
              actions: UnsafeMutableBufferPointer<Double>, on pool: WorkerPool)
 }
 
+extension BatchPolicy {
+    public var arithmetic: String? { DenseProducts.arithmetic }
+}
+
 /// A policy that chooses each action among candidates and can tell, after `act`, how far they spread.
 public protocol CandidateSpreading: BatchPolicy {
     /// For each row of the last `act`, the lowest then the highest candidate of every action dimension:
@@ -31,6 +40,7 @@ public protocol CandidateSpreading: BatchPolicy {
 /// Uniformly random actions over the action space: the policy behind D4RL's REF_MIN.
 public final class RandomPolicy: BatchPolicy {
     public let name = "random"
+    public let arithmetic: String? = nil
     private let actionSpace: BoxSpace
     private var generators: [SeededGenerator] = []
 

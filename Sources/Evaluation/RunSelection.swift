@@ -125,7 +125,8 @@ public struct RunSelection: Codable, Sendable, Equatable {
         try Merging.requireWhole(parts.map { file, selection in
             (file, selection.part, ["run": selection.run, "task": selection.task, "mode": selection.mode.rawValue,
                                     "top_k": String(selection.topK), "offline epoch": selection.offlineEpoch.map(String.init) ?? "none",
-                                    "seed": selection.checkpoints.first.map { String($0.report.seed) } ?? "none"])
+                                    "seed": selection.checkpoints.first.map { String($0.report.seed) } ?? "none",
+                                    "products": selection.checkpoints.first.map { $0.report.arithmetic ?? "not recorded" } ?? "none"])
         })
         let first = parts[0].selection
         let scores = parts.flatMap(\.selection.checkpoints).sorted { $0.epoch < $1.epoch }

@@ -116,6 +116,7 @@ public final class EpisodePlayer {
 extension EpisodePlayer {
     /// The finished episodes as an evaluation report.
     public var report: EvaluationReport {
-        EvaluationReport(task: task.name, checkpoint: evaluation.report.checkpoint, seed: seed, episodes: finished)
+        EvaluationReport(task: task.name, checkpoint: evaluation.report.checkpoint, seed: seed, episodes: finished,
+                         arithmetic: evaluation.report.arithmetic)
     }
 }

@@ -57,6 +57,12 @@ import Testing
         let thirds = try report(shard: Shard(index: 2, count: 3))
         #expect(try refusal([("a.json", one), ("b.json", thirds)]).contains("a.json is a part of 2, b.json of 3"))
         #expect(try refusal([("a.json", one), ("w.json", try report())]).contains("w.json is a whole report"))
+        // A part run on a machine of another kind, whose products round differently.
+        let elsewhere = one.arithmetic == "libxsmm AVX2" ? "libxsmm AVX-512" : "libxsmm AVX2"
+        let otherMachine = EvaluationReport(task: two.task, checkpoint: two.checkpoint, seed: two.seed, episodes: two.episodes,
+                                            part: two.part, arithmetic: elsewhere)
+        let machineRefusal = try refusal([("a.json", one), ("b.json", otherMachine)])
+        #expect(machineRefusal.contains("b.json has products \(elsewhere), a.json has \(one.arithmetic ?? "")"), "\(machineRefusal)")
     }
 
     @Test func aShardedSelectionMergesIntoTheWholeSelection() throws {
