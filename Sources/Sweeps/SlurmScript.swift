@@ -25,8 +25,11 @@ public struct SlurmResources: Sendable, Equatable {
     public let timeLimit: String
     public let timeLimitSeconds: Int
     public let partition: String?
+    /// `--constraint`: node features every job needs, e.g. `avx512f`, so that a sweep's jobs run on
+    /// machines of one arithmetic (`DenseProducts.arithmetic`), whose numbers agree to the bit.
+    public let constraint: String?
 
-    public init(cpusPerTask: Int, memory: String, timeLimit: String, partition: String?) throws {
+    public init(cpusPerTask: Int, memory: String, timeLimit: String, partition: String?, constraint: String? = nil) throws {
         guard cpusPerTask >= 1 else { throw SweepError.badOption("--cpus-per-task must be at least 1 (got \(cpusPerTask))") }
         guard let last = memory.last, memory.dropLast().allSatisfy(\.isASCIIDigit), last.isASCIIDigit || "KMGT".contains(last),
               memory.contains(where: \.isASCIIDigit)
@@ -40,11 +43,17 @@ public struct SlurmResources: Sendable, Equatable {
         if let partition, partition.isEmpty || !partition.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.,".contains($0)) }) {
             throw SweepError.badOption("--partition must be a partition's name (or names, separated by commas) (got '\(partition)')")
         }
+        if let constraint, constraint.isEmpty
+            || !constraint.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.,:&|[]()*".contains($0)) }) {
+            throw SweepError.badOption("--constraint must be node features as Slurm takes them, e.g. avx512f or "
+                + "'[skylake|icelake]' (got '\(constraint)')")
+        }
         self.cpusPerTask = cpusPerTask
         self.memory = memory
         self.timeLimit = timeLimit
         timeLimitSeconds = seconds
         self.partition = partition
+        self.constraint = constraint
     }
 
     /// Seconds of a `--time` value, or nil when sbatch would not take it.
@@ -71,6 +80,7 @@ public struct SlurmResources: Sendable, Equatable {
 
     var directives: [String] {
         ["--cpus-per-task=\(cpusPerTask)", "--mem=\(memory)", "--time=\(timeLimit)"] + (partition.map { ["--partition=\($0)"] } ?? [])
+            + (constraint.map { ["--constraint=\($0)"] } ?? [])
     }
 }
 

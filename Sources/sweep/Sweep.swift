@@ -37,8 +37,12 @@ struct SlurmOptions: ParsableArguments {
     @Option(help: "Partition (when not given, Slurm's default).")
     var partition: String?
 
+    @Option(help: "Node features every job needs, as sbatch's --constraint takes them (e.g. avx512f): on a cluster of mixed CPUs, keeps a sweep on machines whose numbers agree to the bit.")
+    var constraint: String?
+
     func resources() throws -> SlurmResources {
-        try usage { try SlurmResources(cpusPerTask: cpusPerTask, memory: mem, timeLimit: time, partition: partition) }
+        try usage { try SlurmResources(cpusPerTask: cpusPerTask, memory: mem, timeLimit: time, partition: partition,
+                                   constraint: constraint) }
     }
 }
 

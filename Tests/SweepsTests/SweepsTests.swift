@@ -30,7 +30,8 @@ import Testing
         var executables: SweepExecutables { SweepExecutables(folder: path + "/bin") }
     }
 
-    static let resources = try! SlurmResources(cpusPerTask: 2, memory: "8G", timeLimit: "1-00:00:00", partition: "batch")
+    static let resources = try! SlurmResources(cpusPerTask: 2, memory: "8G", timeLimit: "1-00:00:00", partition: "batch",
+                                               constraint: "avx512f")
 
     @Test(arguments: [("90", 5400), ("90:30", 5430), ("2:00:00", 7200), ("1-0", 86_400), ("1-2:30", 95_400), ("2-00:00:10", 172_810)])
     func timeLimitsAreReadAsSbatchReadsThem(_ text: String, seconds: Int) throws {
@@ -38,17 +39,20 @@ import Testing
     }
 
     @Test(arguments: [
-        (0, "8G", "10", nil, "--cpus-per-task must be at least 1 (got 0)"),
-        (1, "8 G", "10", nil, "--mem must be a size as Slurm takes it"),
-        (1, "G", "10", nil, "--mem must be a size as Slurm takes it"),
-        (1, "8G", "1:2:3:4", nil, "--time must be a time limit as Slurm takes it"),
-        (1, "8G", "a day", nil, "(got 'a day')"),
-        (1, "8G", "0", nil, "--time must be a time limit"),
-        (1, "8G", "10", "gpu;rm", "--partition must be a partition's name"),
-    ] as [(Int, String, String, String?, String)])
-    func badResourcesAreRefusedNamingTheOption(_ cpus: Int, memory: String, time: String, partition: String?, message: String) {
+        (0, "8G", "10", nil, nil, "--cpus-per-task must be at least 1 (got 0)"),
+        (1, "8 G", "10", nil, nil, "--mem must be a size as Slurm takes it"),
+        (1, "G", "10", nil, nil, "--mem must be a size as Slurm takes it"),
+        (1, "8G", "1:2:3:4", nil, nil, "--time must be a time limit as Slurm takes it"),
+        (1, "8G", "a day", nil, nil, "(got 'a day')"),
+        (1, "8G", "0", nil, nil, "--time must be a time limit"),
+        (1, "8G", "10", "gpu;rm", nil, "--partition must be a partition's name"),
+        (1, "8G", "10", nil, "avx2 $(rm)", "--constraint must be node features as Slurm takes them"),
+        (1, "8G", "10", nil, "", "--constraint must be node features"),
+    ] as [(Int, String, String, String?, String?, String)])
+    func badResourcesAreRefusedNamingTheOption(_ cpus: Int, memory: String, time: String, partition: String?, constraint: String?,
+                                               message: String) {
         let error = #expect(throws: SweepError.self) {
-            try SlurmResources(cpusPerTask: cpus, memory: memory, timeLimit: time, partition: partition)
+            try SlurmResources(cpusPerTask: cpus, memory: memory, timeLimit: time, partition: partition, constraint: constraint)
         }
         #expect(error?.description.contains(message) == true, "\(String(describing: error))")
     }
@@ -64,7 +68,8 @@ import Testing
         let written = try sweep.write(resources: Self.resources, executables: workspace.executables)
         #expect(written.submission == "sbatch \(workspace.path)/grid/train.sbatch")
         let script = try String(contentsOfFile: workspace.path + "/grid/train.sbatch", encoding: .utf8)
-        for directive in ["--array=0-3", "--cpus-per-task=2", "--mem=8G", "--time=1-00:00:00", "--partition=batch", "--requeue",
+        for directive in ["--array=0-3", "--cpus-per-task=2", "--mem=8G", "--time=1-00:00:00", "--partition=batch",
+                          "--constraint=avx512f", "--requeue",
                           "--signal=B:USR1@120", "--chdir=\(workspace.path)", "--output=\(workspace.path)/grid/logs/%x-%A_%a.out"] {
             #expect(script.contains("#SBATCH \(directive)\n"), "\(directive)")
         }
