@@ -32,6 +32,18 @@ public final class TrainingRun {
     public let resumed: Bool
     /// The files of an earlier run that `startOver` deleted.
     public let deletedHistory: [String]
+    /// Where the run resumed on a machine whose products round differently from the one that saved it
+    /// (`DenseProducts.arithmetic`, e.g. a Slurm job requeued onto another kind of node): the saved
+    /// state's arithmetic. The run goes on, but its bytes are no longer those of a run never stopped.
+    public let arithmeticBefore: String?
+
+    /// What to tell the person who resumed a run on a machine of another arithmetic; nil otherwise.
+    public var arithmeticWarning: String? {
+        arithmeticBefore.map {
+            "warning: \(folder.path) was saved with products of \($0) and resumes with \(DenseProducts.arithmetic): "
+                + "it goes on, but no longer repeats a run never stopped to the bit (keep a run on machines of one kind)"
+        }
+    }
 
     /// Opens the run in `folder`, resuming it when its resume state is there. A folder holding
     /// checkpoints or metrics without a resume state is refused (`RunHistoryError`) unless `startOver`,
@@ -50,15 +62,17 @@ public final class TrainingRun {
         }
         try folder.writeConfig(config)
         if FileManager.default.fileExists(atPath: folder.resumePath) {
-            let (completed, sums) = try Self.restore(trainer, from: folder.resumePath)
+            let (completed, sums, arithmetic) = try Self.restore(trainer, from: folder.resumePath)
             completedEpochs = completed
             epochSums = sums
+            arithmeticBefore = arithmetic.flatMap { $0 == DenseProducts.arithmetic ? nil : $0 }
             metrics = try folder.readMetrics().filter { $0.epoch <= completed }
             resumed = true
         } else {
             completedEpochs = 0
             metrics = []
             resumed = false
+            arithmeticBefore = nil
         }
     }
 
@@ -119,7 +133,7 @@ public final class TrainingRun {
     /// so that a resume mid-epoch ends the epoch with the same means).
     private func saveResumeState() throws {
         var optimizerTensors: [NamedTensor] = []
-        var metadata = ["generator": trainer.generator.snapshot,
+        var metadata = ["generator": trainer.generator.snapshot, "arithmetic": DenseProducts.arithmetic,
                         "epoch_sums": epochSums.map { String($0.bitPattern, radix: 16) }.joined(separator: ":")]
         for (name, optimizer) in trainer.namedOptimizers {
             let state = optimizer.state(named: name)
@@ -130,9 +144,10 @@ public final class TrainingRun {
                                  to: folder.resumePath)
     }
 
-    /// Loads every network, both optimizers and the random stream; returns the completed epochs and
-    /// the sums of the epoch under way.
-    private static func restore(_ trainer: Trainer, from path: String) throws -> (epochs: Int, sums: [Double]) {
+    /// Loads every network, both optimizers and the random stream; returns the completed epochs, the
+    /// sums of the epoch under way and the arithmetic of the products that made the state (nil in
+    /// states saved before it was recorded).
+    private static func restore(_ trainer: Trainer, from path: String) throws -> (epochs: Int, sums: [Double], arithmetic: String?) {
         let file = try CheckpointFile.read(contentsOf: path)
         for (network, parameters) in trainer.networks { try file.load(network, into: parameters) }
         for (name, optimizer) in trainer.namedOptimizers {
@@ -149,7 +164,7 @@ public final class TrainingRun {
         guard sums.count == noSums.count, file.step >= file.epoch * trainer.config.stepsPerEpoch else {
             throw RunFolderError.badFile(path: path, reason: "metadata 'epoch_sums' or 'step' malformed")
         }
-        return (file.epoch, sums)
+        return (file.epoch, sums, file.file.metadata["arithmetic"])
     }
 
     /// A run may be extended (more epochs, another save interval) but not changed.

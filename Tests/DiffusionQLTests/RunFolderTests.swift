@@ -44,6 +44,24 @@ import Testing
         #expect(contents(straight.resumePath) == contents(interrupted.resumePath))
     }
 
+    /// A run resumed where the products round differently from where it was saved says so.
+    @Test func resumingOnAMachineOfAnotherArithmeticIsNamed() throws {
+        let folder = RunFolder(path: SmallRun.temporaryFolder())
+        try TrainingRun(folder: folder, config: SmallRun.config(), data: SmallRun.data()).train(untilEpoch: 1)
+        let sameMachine = try TrainingRun(folder: folder, config: SmallRun.config(), data: SmallRun.data())
+        #expect(sameMachine.resumed && sameMachine.arithmeticBefore == nil && sameMachine.arithmeticWarning == nil)
+
+        let saved = try SafetensorsFile.read(contentsOf: folder.resumePath)
+        var metadata = saved.metadata
+        #expect(metadata["arithmetic"] == DenseProducts.arithmetic)
+        metadata["arithmetic"] = "another machine's"
+        try SafetensorsFile.write(try saved.names.map { try saved.tensor($0) }, metadata: metadata, to: folder.resumePath)
+        let elsewhere = try TrainingRun(folder: folder, config: SmallRun.config(), data: SmallRun.data())
+        #expect(elsewhere.resumed && elsewhere.arithmeticBefore == "another machine's")
+        #expect(elsewhere.arithmeticWarning?.contains("saved with products of another machine's and resumes with "
+            + DenseProducts.arithmetic) == true)
+    }
+
     /// A stop asked for before any gradient step (a signal's flag) saves the state mid-epoch; resumed
     /// each time, the run ends with the same bytes as one never stopped.
     @Test(arguments: [[3], [5, 6], [1, 9, 14, 19]])
