@@ -127,3 +127,8 @@ public struct TrainingOptions: ParsableArguments {
 }
 
 extension RunSelection.Mode: ExpressibleByArgument {}
+
+/// Writes `warning` to standard error, when there is one.
+public func warn(_ warning: String?) {
+    if let warning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+}

@@ -32,18 +32,13 @@ public final class TrainingRun {
     public let resumed: Bool
     /// The files of an earlier run that `startOver` deleted.
     public let deletedHistory: [String]
-    /// Where the run resumed on a machine whose products round differently from the one that saved it
-    /// (`DenseProducts.arithmetic`, e.g. a Slurm job requeued onto another kind of node): the saved
-    /// state's arithmetic. The run goes on, but its bytes are no longer those of a run never stopped.
-    public let arithmeticBefore: String?
+    /// The products' arithmetic (`DenseProducts.arithmetic`) of the state the run resumed from; nil for a
+    /// new run or a state saved before it was recorded.
+    public let savedArithmetic: String?
 
-    /// What to tell the person who resumed a run on a machine of another arithmetic; nil otherwise.
-    public var arithmeticWarning: String? {
-        arithmeticBefore.map {
-            "warning: \(folder.path) was saved with products of \($0) and resumes with \(DenseProducts.arithmetic): "
-                + "it goes on, but no longer repeats a run never stopped to the bit (keep a run on machines of one kind)"
-        }
-    }
+    /// Where the run resumed on a machine whose products round differently from the one that saved it,
+    /// what to tell the person who resumed it (`DenseProducts.resumeWarning`).
+    public var arithmeticWarning: String? { DenseProducts.resumeWarning(path: folder.path, savedWith: savedArithmetic) }
 
     /// Opens the run in `folder`, resuming it when its resume state is there. A folder holding
     /// checkpoints or metrics without a resume state is refused (`RunHistoryError`) unless `startOver`,
@@ -65,14 +60,14 @@ public final class TrainingRun {
             let (completed, sums, arithmetic) = try Self.restore(trainer, from: folder.resumePath)
             completedEpochs = completed
             epochSums = sums
-            arithmeticBefore = arithmetic.flatMap { $0 == DenseProducts.arithmetic ? nil : $0 }
+            savedArithmetic = arithmetic
             metrics = try folder.readMetrics().filter { $0.epoch <= completed }
             resumed = true
         } else {
             completedEpochs = 0
             metrics = []
             resumed = false
-            arithmeticBefore = nil
+            savedArithmetic = nil
         }
     }
 

@@ -58,6 +58,15 @@ public enum DenseProducts {
         return fused ? name : (backend == .libxsmm ? "libxsmm" : name) + " without FMA"
     }
 
+    /// What to tell someone resuming the run at `path` from a state saved with the products of `saved`
+    /// (a Slurm job requeued onto another kind of node, say); nil when that is this machine's arithmetic
+    /// or was not recorded. Such a run goes on, but no longer repeats a run never stopped to the bit.
+    public static func resumeWarning(path: String, savedWith saved: String?) -> String? {
+        guard let saved, saved != arithmetic else { return nil }
+        return "warning: \(path) was saved with products of \(saved) and resumes with \(arithmetic): it goes on, "
+            + "but no longer repeats a run never stopped to the bit (keep a run on machines of one kind)"
+    }
+
     /// Whether this build has libxsmm.
     public static var buildHasLibxsmm: Bool {
         #if canImport(CXSMM)

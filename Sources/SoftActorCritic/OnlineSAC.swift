@@ -31,6 +31,9 @@ final class OnlineSAC {
     private let noise: FloatBuffer
     private let actionForEnvironment: UnsafeMutableBufferPointer<Double>
     private var lossSums = [Double](repeating: 0, count: 3)
+    /// The products' arithmetic of the state this run resumed from (`DenseProducts.arithmetic`); nil for
+    /// a new run or a state saved before it was recorded.
+    private(set) var savedArithmetic: String?
     private var updatesSinceEvaluation = 0
 
     var step: Int { replay.stepsAppended }
@@ -156,7 +159,7 @@ final class OnlineSAC {
     /// metadata, to which a run adds its own.
     func resumeState() -> (tensors: [NamedTensor], metadata: [String: String]) {
         var tensors: [NamedTensor] = []
-        var metadata = ["generator": generator.snapshot, "gradient_steps": String(agent.step),
+        var metadata = ["generator": generator.snapshot, "gradient_steps": String(agent.step), "arithmetic": DenseProducts.arithmetic,
                         "steps_appended": String(replay.stepsAppended), "episodes": String(episodes),
                         "updates_since_evaluation": String(updatesSinceEvaluation),
                         "loss_sums": lossSums.map { String($0.bitPattern, radix: 16) }.joined(separator: ":")]
@@ -200,6 +203,7 @@ final class OnlineSAC {
         }
         lossSums = sums.map(Double.init(bitPattern:))
         self.generator = generator
+        savedArithmetic = file.metadata["arithmetic"]
     }
 }
 

@@ -72,6 +72,9 @@ public final class SACRun {
     public var episodes: Int { sac.episodes }
     /// Whether this run continued from a saved state.
     public private(set) var resumed = false
+    /// Where the run resumed on a machine whose products round differently from the one that saved it,
+    /// what to tell the person who resumed it (`DenseProducts.resumeWarning`).
+    public var arithmeticWarning: String? { DenseProducts.resumeWarning(path: folder, savedWith: sac.savedArithmetic) }
     /// The files of an earlier run that `startOver` deleted.
     public let deletedHistory: [String]
 

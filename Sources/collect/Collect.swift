@@ -173,6 +173,7 @@ struct TrainBehaviour: ParsableCommand {
                                   threads: threads.count, startOver: startOver.startOver)
         startOver.report(deleted: training.deletedHistory)
         print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new SAC run in \(folder)")
+        warn(training.arithmeticWarning)
         try trainShowingProgress(training, untilStep: until)
         print("stopped at step \(training.step) of \(steps)"
             + (training.mediumStep.map { "; medium policy kept at step \($0)" } ?? "; medium score not reached yet"))
@@ -242,6 +243,7 @@ struct TrainController: ParsableCommand {
                                             startOver: startOver.startOver)
         startOver.report(deleted: training.deletedHistory)
         print(training.resumed ? "resuming \(folder) at step \(training.step)" : "new controller run in \(folder)")
+        warn(training.arithmeticWarning)
         try trainShowingProgress(training, untilStep: until)
         let best = training.evaluations.map(\.successRate).max()
         print("stopped at step \(training.step) of \(steps)" + (best.map { String(format: "; best success %.0f%%", 100 * $0) } ?? ""))

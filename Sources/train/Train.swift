@@ -53,7 +53,7 @@ struct Train: ParsableCommand {
         let training = try TrainingRun(folder: folder, config: setup.config, data: setup.transitions, startOver: startOver.startOver)
         startOver.report(deleted: training.deletedHistory)
         print(training.resumed ? "resuming \(folder.path) after epoch \(training.completedEpochs)" : "new run in \(folder.path)")
-        if let warning = training.arithmeticWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+        warn(training.arithmeticWarning)
 
         let progress = ProgressLine(), firstStep = training.trainer.step
         var logged = training.completedEpochs

@@ -1,6 +1,7 @@
 import Datasets
 import Environments
 import Foundation
+import NeuralNet
 import Persistence
 import SeededRandom
 import SoftActorCritic
@@ -62,6 +63,22 @@ import Testing
         #expect(try files(whole, names) == files(interrupted, names))
         #expect(second.evaluations.map(\.step) == [200, 400, 600])
         #expect(second.mediumStep == 200)
+    }
+
+    /// A state saved where the products round differently is resumed with a warning that says so.
+    @Test func resumingOnAMachineOfAnotherArithmeticIsNamed() throws {
+        let folder = try TemporaryFolder()
+        try SACRun(folder: folder.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models).train(untilStep: 150)
+        let resumePath = folder.path("run/resume.safetensors")
+        #expect(try SACRun(folder: folder.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models)
+            .arithmeticWarning == nil)
+        let saved = try SafetensorsFile.read(contentsOf: resumePath)
+        var metadata = saved.metadata
+        metadata["arithmetic"] = "another machine's"
+        try SafetensorsFile.write(try saved.names.map { try saved.tensor($0) },
+                                  metadata: metadata, to: resumePath)
+        let elsewhere = try SACRun(folder: folder.path("run"), environment: .hopper, config: Self.tinyConfig(), models: models)
+        #expect(elsewhere.resumed && elsewhere.arithmeticWarning?.contains("saved with products of another machine's") == true)
     }
 
     /// Asked to stop (a signal's flag), a run finishes the episode under way, saves and returns false;

@@ -49,7 +49,7 @@ import Testing
         let folder = RunFolder(path: SmallRun.temporaryFolder())
         try TrainingRun(folder: folder, config: SmallRun.config(), data: SmallRun.data()).train(untilEpoch: 1)
         let sameMachine = try TrainingRun(folder: folder, config: SmallRun.config(), data: SmallRun.data())
-        #expect(sameMachine.resumed && sameMachine.arithmeticBefore == nil && sameMachine.arithmeticWarning == nil)
+        #expect(sameMachine.resumed && sameMachine.savedArithmetic == DenseProducts.arithmetic && sameMachine.arithmeticWarning == nil)
 
         let saved = try SafetensorsFile.read(contentsOf: folder.resumePath)
         var metadata = saved.metadata
@@ -57,7 +57,7 @@ import Testing
         metadata["arithmetic"] = "another machine's"
         try SafetensorsFile.write(try saved.names.map { try saved.tensor($0) }, metadata: metadata, to: folder.resumePath)
         let elsewhere = try TrainingRun(folder: folder, config: SmallRun.config(), data: SmallRun.data())
-        #expect(elsewhere.resumed && elsewhere.arithmeticBefore == "another machine's")
+        #expect(elsewhere.resumed && elsewhere.savedArithmetic == "another machine's")
         #expect(elsewhere.arithmeticWarning?.contains("saved with products of another machine's and resumes with "
             + DenseProducts.arithmetic) == true)
     }
