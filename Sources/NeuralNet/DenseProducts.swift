@@ -49,13 +49,14 @@ public enum DenseProducts {
     /// from the others, so a network's outputs, and the episodes and datasets made from them, repeat to
     /// the bit on machines of the same arithmetic only.
     public static var arithmetic: String {
-        let name = switch backend {
-        case .openBLAS: "OpenBLAS"
-        case .portable: "portable"
-        case .libxsmm: libxsmmTargetHasAVX512 ? "libxsmm AVX-512" : "libxsmm AVX2"
+        let fuses = nk_vector_unit_fuses() != 0
+        switch backend {
+        case .openBLAS: return fuses ? "OpenBLAS" : "OpenBLAS without FMA"
+        case .portable: return fuses ? "portable" : "portable without FMA"
+        case .libxsmm:
+            guard fuses && libxsmmTargetHasAVX2 else { return "libxsmm without FMA" }
+            return libxsmmTargetHasAVX512 ? "libxsmm AVX-512" : "libxsmm AVX2"
         }
-        let fused = nk_vector_unit_fuses() != 0 && (backend != .libxsmm || libxsmmTargetHasAVX2)
-        return fused ? name : (backend == .libxsmm ? "libxsmm" : name) + " without FMA"
     }
 
     /// What to tell someone resuming the run at `path` from a state saved with the products of `saved`
@@ -76,34 +77,20 @@ public enum DenseProducts {
         #endif
     }
 
-    /// Whether this build has libxsmm and libxsmm writes kernels on this machine. It writes none for a CPU
-    /// without SSE4.2 (made before about 2008), under `LIBXSMM_TARGET=generic`, or where the process may
-    /// not map memory it can execute.
-    static var libxsmmWritesKernels: Bool {
-        #if canImport(CXSMM)
-        dql_xsmm_writes_kernels() != 0
-        #else
-        false
-        #endif
-    }
-
+    // What libxsmm does on this machine; false throughout in a build without it.
+    #if canImport(CXSMM)
+    /// Whether libxsmm writes kernels here. It writes none for a CPU without SSE4.2 (made before about
+    /// 2008), under `LIBXSMM_TARGET=generic`, or where the process may not map memory it can execute.
+    static var libxsmmWritesKernels: Bool { dql_xsmm_writes_kernels() != 0 }
     /// Whether the kernels libxsmm writes here use AVX-512.
-    static let libxsmmTargetHasAVX512: Bool = {
-        #if canImport(CXSMM)
-        dql_xsmm_target_has_avx512() != 0
-        #else
-        false
-        #endif
-    }()
-
-    /// Whether the kernels libxsmm writes here use AVX2 with fused multiply-adds, or AVX-512.
-    static let libxsmmTargetHasAVX2: Bool = {
-        #if canImport(CXSMM)
-        dql_xsmm_target_has_avx2() != 0
-        #else
-        false
-        #endif
-    }()
+    static let libxsmmTargetHasAVX512 = dql_xsmm_target_has_avx512() != 0
+    /// Whether they use AVX2 with fused multiply-adds, or AVX-512.
+    static let libxsmmTargetHasAVX2 = dql_xsmm_target_has_avx2() != 0
+    #else
+    static let libxsmmWritesKernels = false
+    static let libxsmmTargetHasAVX512 = false
+    static let libxsmmTargetHasAVX2 = false
+    #endif
 
     /// Whether the products read Wᵀ (`Parameters.transposedWeights`): libxsmm has no kernel for a
     /// transposed left operand, `nk_product` reads rows of its right one, and the thin input gradient

@@ -40,11 +40,10 @@ public struct SlurmResources: Sendable, Equatable {
             throw SweepError.badOption("--time must be a time limit as Slurm takes it: minutes, minutes:seconds, hours:minutes:seconds, "
                 + "days-hours, days-hours:minutes or days-hours:minutes:seconds (got '\(timeLimit)')")
         }
-        if let partition, partition.isEmpty || !partition.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.,".contains($0)) }) {
+        if let partition, !Self.isWord(partition, punctuation: "_-.,") {
             throw SweepError.badOption("--partition must be a partition's name (or names, separated by commas) (got '\(partition)')")
         }
-        if let constraint, constraint.isEmpty
-            || !constraint.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.,:&|[]()*".contains($0)) }) {
+        if let constraint, !Self.isWord(constraint, punctuation: "_-.,:&|[]()*") {
             throw SweepError.badOption("--constraint must be node features as Slurm takes them, e.g. avx512f or "
                 + "'[skylake|icelake]' (got '\(constraint)')")
         }
@@ -54,6 +53,12 @@ public struct SlurmResources: Sendable, Equatable {
         timeLimitSeconds = seconds
         self.partition = partition
         self.constraint = constraint
+    }
+
+    /// Whether `text` is not empty and holds ASCII letters, digits and `punctuation` alone: what a Slurm
+    /// name or expression of that kind can hold, and nothing a shell or sbatch would read otherwise.
+    private static func isWord(_ text: String, punctuation: String) -> Bool {
+        !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || punctuation.contains($0)) }
     }
 
     /// Seconds of a `--time` value, or nil when sbatch would not take it.
