@@ -40,7 +40,20 @@ public struct RolloutBenchmark {
         var ratio: Double { seconds / floor }
     }
 
-    public func report() throws -> String {
+    /// The rounds' figures and the ratios they give.
+    public struct Measured {
+        /// The rounds' report: the evaluation, every round's wall time, floor and ratio, and the ratios.
+        public let text: String
+        /// The median round's ratio of wall time to floor.
+        public let medianRatio: Double
+        /// The fastest wall time against the lowest floor any round allows (the fastest ceiling's acting
+        /// and the fastest physics): the strictest reading.
+        public let strictestRatio: Double
+    }
+
+    public func report() throws -> String { try measure().text }
+
+    public func measure() throws -> Measured {
         let location = try CheckpointLocation(checkpoint)
         let file = try CheckpointFile.read(contentsOf: location.path)
         let (policy, task) = try CheckpointPolicy.load(location, taskOverride: nil, rule: .softmax)
@@ -61,8 +74,8 @@ public struct RolloutBenchmark {
         let format = { (value: Double, digits: Int) in String(format: "%.\(digits)f", value) }
         var lines = ["""
             \(location.path): \(episodes) episodes, \(steps) steps, mean normalized score \(format(report.meanNormalizedScore, 2)); \
-            Mish on \(VectorUnit.current); acting \(format(flops / 1e9, 1)) GFLOP; the acting floor at the faster of OpenBLAS's \
-            sgemm (\(BLAS.kernelName) kernel) and the dense products
+            \(CPU.current); Mish on \(VectorUnit.current); acting \(format(flops / 1e9, 1)) GFLOP; the acting floor at the faster of \
+            OpenBLAS's sgemm (\(BLAS.kernelName) kernel) and the dense products
             """]
         for (index, round) in measured.enumerated() {
             lines.append("""
@@ -72,8 +85,6 @@ public struct RolloutBenchmark {
                 (\(format(round.physicsRate, 0)) raw steps/s per thread × \(min(threads, episodes))); ratio \(format(round.ratio, 2))×
                 """)
         }
-        // The strictest reading: the fastest evaluation against the lowest floor any round allows, the
-        // fastest ceiling's acting and the fastest physics.
         let fastestCeiling = measured.map { max($0.sgemm, $0.dense) }.max()!
         let fastestPhysics = measured.map(\.physicsFloor).min()!
         let strictest = measured.map(\.seconds).min()! / (flops / (fastestCeiling * 1e9) + fastestPhysics)
@@ -82,7 +93,7 @@ public struct RolloutBenchmark {
             the fastest wall time against the fastest ceiling and physics of all rounds (\(format(fastestCeiling, 0)) GFLOP/s, \
             \(format(fastestPhysics, 2)) s) \(format(strictest, 2))×
             """)
-        return lines.joined(separator: "\n")
+        return Measured(text: lines.joined(separator: "\n"), medianRatio: median.ratio, strictestRatio: strictest)
     }
 
     private func floor(seconds: Double, steps: Double, flops: Double, environment: EnvironmentID) throws -> Round {

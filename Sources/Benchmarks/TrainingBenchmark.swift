@@ -112,30 +112,53 @@ public struct TrainingBenchmark {
     /// The ceilings' swing between the two measurements beyond which the report says the ratios are uncertain.
     static let tolerableSwing = 0.15
 
-    /// Measures `figures` between two measurements of the ceilings (a shared machine's speed drifts
-    /// within a minute) and reports them as a table, each GFLOP/s also as a fraction of the faster of
-    /// each ceiling's two measurements: the stricter reading. A swing beyond `tolerableSwing` is said.
-    public static func report(threads: Int, _ figures: () throws -> [Figure]) rethrows -> String {
+    /// Figures measured between two measurements of the ceilings (a shared machine's speed drifts
+    /// within a minute), each compared with the faster of each ceiling's two measurements: the
+    /// stricter reading.
+    public struct Measured {
+        public let figures: [Figure]
+        let threads: Int
+        let before: Ceilings
+        let after: Ceilings
+
+        /// GFLOP/s of the large sgemm, the faster of its two measurements.
+        public var sgemm: Double { max(before.sgemm, after.sgemm) }
+        /// GFLOP/s of the networks' widest product, the faster of its two measurements.
+        public var dense: Double { max(before.dense, after.dense) }
+
+        /// The figures as a table, each GFLOP/s also as a fraction of each ceiling; a swing of the
+        /// ceilings beyond `tolerableSwing` is said.
+        public var table: String {
+            let number = { (value: Double) in String(format: "%.1f", value) }
+            var lines = ["large sgemm (2048³, OpenBLAS \(BLAS.kernelName) kernel, \(threads) threads): \(number(sgemm)) GFLOP/s "
+                            + "(before \(number(before.sgemm)), after \(number(after.sgemm))); dense products "
+                            + "(\(DenseProducts.arithmetic), 256 × 256 × 32, \(threads) threads): \(number(dense)) GFLOP/s "
+                            + "(before \(number(before.dense)), after \(number(after.dense))); Mish on \(VectorUnit.current); "
+                            + CPU.current.description]
+            let swing = max(sgemm / min(before.sgemm, after.sgemm), dense / min(before.dense, after.dense)) - 1
+            if swing > tolerableSwing {
+                lines.append("the machine's speed changed by \(Int((100 * swing).rounded()))% during the run: the ratios are uncertain by as much")
+            }
+            lines.append("call                         median ms   GFLOP/call   GFLOP/s   of sgemm   of dense")
+            for figure in figures {
+                lines.append(figure.name.padding(toLength: 28, withPad: " ", startingAt: 0)
+                    + String(format: "%10.2f %12.3f %9.1f %9.0f%% %9.0f%%", figure.milliseconds, figure.flops / 1e9, figure.gflops,
+                             100 * figure.gflops / sgemm, 100 * figure.gflops / dense))
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// Measures `figures` between two measurements of the ceilings on `threads` threads.
+    public static func measure(threads: Int, _ figures: () throws -> [Figure]) rethrows -> Measured {
         let before = Ceilings(threads: threads)
         let measured = try figures()
-        let after = Ceilings(threads: threads)
-        let sgemm = max(before.sgemm, after.sgemm), dense = max(before.dense, after.dense)
-        let number = { (value: Double) in String(format: "%.1f", value) }
-        var lines = ["large sgemm (2048³, OpenBLAS \(BLAS.kernelName) kernel, \(threads) threads): \(number(sgemm)) GFLOP/s "
-                        + "(before \(number(before.sgemm)), after \(number(after.sgemm))); dense products "
-                        + "(\(DenseProducts.arithmetic), 256 × 256 × 32, \(threads) threads): \(number(dense)) GFLOP/s "
-                        + "(before \(number(before.dense)), after \(number(after.dense))); Mish on \(VectorUnit.current)"]
-        let swing = max(sgemm / min(before.sgemm, after.sgemm), dense / min(before.dense, after.dense)) - 1
-        if swing > tolerableSwing {
-            lines.append("the machine's speed changed by \(Int((100 * swing).rounded()))% during the run: the ratios are uncertain by as much")
-        }
-        lines.append("call                         median ms   GFLOP/call   GFLOP/s   of sgemm   of dense")
-        for figure in measured {
-            lines.append(figure.name.padding(toLength: 28, withPad: " ", startingAt: 0)
-                + String(format: "%10.2f %12.3f %9.1f %9.0f%% %9.0f%%", figure.milliseconds, figure.flops / 1e9, figure.gflops,
-                         100 * figure.gflops / sgemm, 100 * figure.gflops / dense))
-        }
-        return lines.joined(separator: "\n")
+        return Measured(figures: measured, threads: threads, before: before, after: Ceilings(threads: threads))
+    }
+
+    /// `measure`'s table.
+    public static func report(threads: Int, _ figures: () throws -> [Figure]) rethrows -> String {
+        try measure(threads: threads, figures).table
     }
 
     /// Multiply-adds of choosing one state's action: N denoising steps for each candidate, then both

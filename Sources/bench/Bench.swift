@@ -9,7 +9,29 @@ struct Bench: ParsableCommand {
         abstract: "Speed figures, each as a ratio to this machine's own ceiling measured in the same run.",
         discussion: "Build with -c release: swift run -c release bench envs",
         version: packageVersion,
-        subcommands: [Envs.self, Lifetimes.self, Train.self, Act.self, SAC.self, Rollout.self, DatasetMemory.self, EvaluationMemory.self])
+        subcommands: [Targets.self, Envs.self, Lifetimes.self, Train.self, Act.self, SAC.self, Rollout.self, DatasetMemory.self, EvaluationMemory.self])
+}
+
+struct Targets: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The speed targets judged on this CPU: train steps ≥ 70% of the same run's sgemm, acting ≥ 60%, run7's rollout ≤ 1.5× its floor.",
+        discussion: """
+            Runs bench train, act and rollout on all cores (under a minute on two idle ones) and exits 1 when a \
+            target is missed. Where OpenBLAS's kernel does not use the vector unit the networks use (a CPU \
+            newer than OpenBLAS gets SSE3), it stops at once and names the OPENBLAS_CORETYPE to set.
+            """)
+
+    @OptionGroup var threads: ThreadsOption
+    @OptionGroup var models: ModelsOption
+    @OptionGroup var vectorUnit: VectorUnitOption
+
+    func run() throws {
+        try threads.check()
+        try vectorUnit.apply()
+        let outcome = try SpeedTargets(models: try models.locate(), threads: threads.count).judge()
+        print(outcome.text)
+        if !outcome.allMet { throw ExitCode(1) }
+    }
 }
 
 struct Envs: ParsableCommand {

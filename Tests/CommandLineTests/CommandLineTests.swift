@@ -1,5 +1,6 @@
 import CommandLineOptions
 import Foundation
+import NeuralNet
 import Testing
 
 /// The executables as a user meets them, built beside this test bundle by `swift test`.
@@ -98,6 +99,16 @@ import Testing
         let outcome = try Self.run(arguments)
         #expect(outcome.status == status && outcome.errors.contains(message), "\(outcome)")
         #expect(!outcome.output.contains("episode") && !outcome.output.contains("resuming"), "work started: \(outcome)")
+    }
+
+    /// `bench targets` judges each figure against the same run's sgemm. OpenBLAS's SSE3 kernel, which a
+    /// CPU newer than OpenBLAS gets, would let every figure pass; it is refused before any measuring,
+    /// with the setting that gives a fair ceiling.
+    @Test(.enabled(if: VectorUnit.isAvailable("avx2")))
+    func speedTargetsRefuseACeilingNarrowerThanTheNetworksKernels() throws {
+        let outcome = try Self.run(["bench", "targets", "--vector-unit", "avx2"], environment: ["OPENBLAS_CORETYPE": "Prescott"])
+        #expect(outcome.status == 1 && outcome.errors.contains("OpenBLAS picked its Prescott kernel, which does not use avx2")
+                    && outcome.errors.contains("OPENBLAS_CORETYPE=Haswell") && outcome.output.isEmpty, "\(outcome)")
     }
 
     /// Slurm's warning signals at random moments: `train` saves its state and exits with 75 (requeue);
