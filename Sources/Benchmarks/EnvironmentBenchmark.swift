@@ -186,7 +186,7 @@ extension EnvironmentBenchmark {
     /// Runs every environment and returns the report as printable lines.
     public func report() throws -> String {
         var lines = [
-            "MuJoCo \(mujocoVersion), \(steps) env steps per run, best of 3; vector: \(copiesPerThread * threads) copies on 1 and \(threads) threads",
+            "MuJoCo \(mujocoVersion), \(steps) env steps per run, best of 3; vector: \(copiesPerThread * threads) copies on 1 and \(threads) threads; \(CPU.current)",
             Result.tableHeader.replacingOccurrences(of: " N threads", with: " \(threads) threads"),
         ]
         for environment in EnvironmentID.allCases {
