@@ -44,8 +44,6 @@ public struct RolloutBenchmark {
     public struct Measured {
         /// The rounds' report: the evaluation, every round's wall time, floor and ratio, and the ratios.
         public let text: String
-        /// The median round's ratio of wall time to floor.
-        public let medianRatio: Double
         /// The fastest wall time against the lowest floor any round allows (the fastest ceiling's acting
         /// and the fastest physics): the strictest reading.
         public let strictestRatio: Double
@@ -93,7 +91,7 @@ public struct RolloutBenchmark {
             the fastest wall time against the fastest ceiling and physics of all rounds (\(format(fastestCeiling, 0)) GFLOP/s, \
             \(format(fastestPhysics, 2)) s) \(format(strictest, 2))×
             """)
-        return Measured(text: lines.joined(separator: "\n"), medianRatio: median.ratio, strictestRatio: strictest)
+        return Measured(text: lines.joined(separator: "\n"), strictestRatio: strictest)
     }
 
     private func floor(seconds: Double, steps: Double, flops: Double, environment: EnvironmentID) throws -> Round {

@@ -50,15 +50,11 @@ public struct SpeedTargets {
     /// Measures every figure (under a minute on two idle cores) and judges each against its target.
     public func judge() throws -> Outcome {
         try Self.checkCeiling()
-        let training = try BLAS.withThreads(threads) {
-            let benchmark = TrainingBenchmark(repeats: 30)
-            return try TrainingBenchmark.measure(threads: threads) {
-                [try benchmark.trainStep(maxQBackup: false, threads: threads),
-                 try benchmark.trainStep(maxQBackup: true, threads: threads)]
-            }
+        let training = try TrainingBenchmark.measure(threads: threads) {
+            try TrainingBenchmark(repeats: TrainingBenchmark.stepRepeats).trainSteps(threads: threads)
         }
         let acting = try TrainingBenchmark.measure(threads: threads) {
-            let benchmark = TrainingBenchmark(repeats: 300)
+            let benchmark = TrainingBenchmark(repeats: TrainingBenchmark.callRepeats)
             return try [1, 10].map { try benchmark.act(states: $0, threads: threads) }
         }
         let rollout = try RolloutBenchmark(checkpoint: checkpoint, episodes: 10, models: models, threads: threads).measure()

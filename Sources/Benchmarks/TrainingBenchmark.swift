@@ -18,6 +18,10 @@ public struct TrainingBenchmark {
         public var gflops: Double { flops / milliseconds / 1e6 }
     }
 
+    /// Timed training steps and acting calls a figure is the median of, unless told otherwise.
+    public static let stepRepeats = 30
+    public static let callRepeats = 300
+
     /// Hopper's dimensions and the paper's networks and batch.
     public let config: TrainingConfig
     public let repeats: Int
@@ -60,6 +64,13 @@ public struct TrainingBenchmark {
             }
         }
         return 2 * Double(width * width * rows * repeats * threads) / seconds / 1e9
+    }
+
+    /// A training step without and with the max-Q backup, OpenBLAS held at `threads` threads.
+    public func trainSteps(threads: Int) throws -> [Figure] {
+        try BLAS.withThreads(threads) {
+            [try trainStep(maxQBackup: false, threads: threads), try trainStep(maxQBackup: true, threads: threads)]
+        }
     }
 
     /// One training step on a batch of 256, its network passes shared by `threads` threads.

@@ -72,7 +72,7 @@ struct Train: ParsableCommand {
         abstract: "Milliseconds per Diffusion-QL training step (hopper dimensions, batch 256, N = 5), with and without max-Q backup.")
 
     @Option(parsing: .unconditional, help: "Timed steps; the median is reported.")
-    var repeats = 30
+    var repeats = TrainingBenchmark.stepRepeats
 
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var vectorUnit: VectorUnitOption
@@ -82,12 +82,7 @@ struct Train: ParsableCommand {
         try threads.check()
         try vectorUnit.apply()
         let benchmark = TrainingBenchmark(repeats: repeats)
-        print(try TrainingBenchmark.report(threads: threads.count) {
-            try BLAS.withThreads(threads.count) {
-                [try benchmark.trainStep(maxQBackup: false, threads: threads.count),
-                 try benchmark.trainStep(maxQBackup: true, threads: threads.count)]
-            }
-        })
+        print(try TrainingBenchmark.report(threads: threads.count) { try benchmark.trainSteps(threads: threads.count) })
     }
 }
 
@@ -96,7 +91,7 @@ struct Act: ParsableCommand {
         abstract: "Milliseconds per acting call: 50 candidates per state sampled and scored by the critic (hopper dimensions).")
 
     @Option(parsing: .unconditional, help: "Timed calls; the median is reported.")
-    var repeats = 300
+    var repeats = TrainingBenchmark.callRepeats
 
     @Option(help: "States per call, comma-separated, one figure each (an evaluation acts for all its running episodes at once).")
     var states = "1,10"
