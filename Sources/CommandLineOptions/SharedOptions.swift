@@ -104,6 +104,9 @@ public struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Gradient-norm clipping, 0 for none (default: the task preset's).")
     public var gradNorm: Float?
 
+    @Flag(help: "Stop at the first 50-epoch block whose mean L_d rose above the previous block's, as the reference's --early_stop does.")
+    public var earlyStop = false
+
     public init() {}
 
     public func check() throws {
@@ -122,6 +125,7 @@ public struct TrainingOptions: ParsableArguments {
         overrides.saveEvery = saveEvery
         overrides.eta = eta
         overrides.gradientNormClip = gradNorm
+        overrides.earlyStop = earlyStop
         return overrides
     }
 }

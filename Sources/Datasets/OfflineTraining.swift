@@ -10,6 +10,8 @@ public struct TrainingOverrides: Sendable {
     public var seed: UInt64?
     public var eta: Float?
     public var gradientNormClip: Float?
+    /// Stop early as the reference's `--early_stop` does (`EarlyStopping`'s 50-epoch blocks).
+    public var earlyStop = false
 
     public init() {}
 
@@ -20,7 +22,7 @@ public struct TrainingOverrides: Sendable {
             ("--save-every", saveEvery.map { String($0) }), ("--seed", seed.map { String($0) }), ("--eta", eta.map { "\($0)" }),
             ("--grad-norm", gradientNormClip.map { "\($0)" }),
         ]
-        return given.flatMap { name, value in value.map { [name, $0] } ?? [] }
+        return given.flatMap { name, value in value.map { [name, $0] } ?? [] } + (earlyStop ? ["--early-stop"] : [])
     }
 }
 
@@ -99,6 +101,7 @@ public struct OfflineTrainingSetup {
         overrides.seed.map { config.seed = $0 }
         overrides.eta.map { config.eta = $0 }
         overrides.gradientNormClip.map { config.gradientNormClip = $0 }
+        if overrides.earlyStop { config.earlyStopping = EarlyStopping() }
         return config
     }
 

@@ -37,3 +37,38 @@ public enum OfflineSelection {
         return ranked[topK].element
     }
 }
+
+/// The reference's early stop (its `--early_stop`): training ends at the first block of
+/// `blockEpochs` epochs whose mean L_d rose above the previous block's. The reference checks it at
+/// each evaluation, every 50 epochs, and the block that rose is still saved and evaluated.
+public struct EarlyStopping: Codable, Sendable, Equatable {
+    /// Epochs per block: the reference's evaluation interval.
+    public var blockEpochs: Int
+
+    public init(blockEpochs: Int = 50) {
+        self.blockEpochs = blockEpochs
+    }
+
+    /// The block whose mean L_d rose, with the mean of the block before it.
+    public struct Rise: Sendable, Equatable {
+        /// The block's last epoch, where the run stops.
+        public var epoch: Int
+        public var previousMeanBCLoss: Double
+        public var meanBCLoss: Double
+
+        public init(epoch: Int, previousMeanBCLoss: Double, meanBCLoss: Double) {
+            self.epoch = epoch
+            self.previousMeanBCLoss = previousMeanBCLoss
+            self.meanBCLoss = meanBCLoss
+        }
+    }
+
+    /// Where a run with these metrics (epochs 1, 2, … in order) stops; nil while no complete block
+    /// has risen. A block equal to the one before does not stop it.
+    public func firstRise(in metrics: [EpochMetrics]) -> Rise? {
+        guard blockEpochs >= 1, let last = metrics.last?.epoch, last >= 2 * blockEpochs else { return nil }
+        let blocks = OfflineSelection.checkpointLosses(metrics: metrics, checkpointEpochs: Array(stride(from: blockEpochs, through: last, by: blockEpochs)))
+        return zip(blocks, blocks.dropFirst()).first { $1.meanBCLoss > $0.meanBCLoss }
+            .map { Rise(epoch: $1.epoch, previousMeanBCLoss: $0.meanBCLoss, meanBCLoss: $1.meanBCLoss) }
+    }
+}

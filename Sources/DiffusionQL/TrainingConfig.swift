@@ -50,6 +50,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var stepsPerEpoch: Int = 1000
     /// A checkpoint is saved every this many epochs (and after the last).
     public var saveEvery: Int = 50
+    /// The reference's early stop (`train --early-stop`): the run ends at the first block of epochs whose
+    /// mean L_d rose above the previous block's. nil trains every epoch, as the paper's runs do.
+    public var earlyStopping: EarlyStopping?
     /// Offline model selection takes the checkpoint whose mean L_d ranks top_k-th lowest (0 = lowest).
     public var topK: Int = 1
     /// Seed of the initial weights and of every random draw of training.
@@ -105,6 +108,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         require(stepsPerEpoch >= 1, "steps_per_epoch must be positive, not \(stepsPerEpoch)")
         require(saveEvery >= 1, "save_every must be positive, not \(saveEvery)")
         require(emaEvery >= 1, "ema_every must be positive, not \(emaEvery)")
+        if let earlyStopping {
+            require(earlyStopping.blockEpochs >= 1, "early_stopping.block_epochs must be positive, not \(earlyStopping.blockEpochs)")
+        }
         require(topK >= 0, "top_k must not be negative, not \(topK)")
         for (name, value) in [("actor_learning_rate", actorLearningRate), ("critic_learning_rate", criticLearningRate),
                               ("eta", eta), ("gradient_norm_clip", gradientNormClip), ("discount", discount)] {

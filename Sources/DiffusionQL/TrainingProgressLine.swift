@@ -23,3 +23,11 @@ extension EpochMetrics {
                epoch, step, bcLoss, qLoss, criticLoss, actorLoss, actorLearningRate)
     }
 }
+
+extension EarlyStopping.Rise {
+    /// "stopped early after epoch 350: the mean L_d of its block, 0.0532, rose above the previous block's, 0.0521"
+    public var report: String {
+        String(format: "stopped early after epoch %d: the mean L_d of its block, %.4f, rose above the previous block's, %.4f",
+               epoch, meanBCLoss, previousMeanBCLoss)
+    }
+}

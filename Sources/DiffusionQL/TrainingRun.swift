@@ -71,16 +71,20 @@ public final class TrainingRun {
         }
     }
 
-    /// Trains until `config.epochs` (or an earlier `untilEpoch`). A non-finite loss stops it with an
+    /// Where the configuration's early stop ended the run: the block whose mean L_d rose; nil while
+    /// it has not (or without an early stop).
+    public var earlyStop: EarlyStopping.Rise? { trainer.config.earlyStopping?.firstRise(in: metrics) }
+
+    /// Trains until `config.epochs` (or an earlier `untilEpoch`, or the early stop's block). A non-finite loss stops it with an
     /// error naming the step and the last saved checkpoint, which is left as it was. `stopWhen` is
     /// asked before every gradient step (a signal's flag): when it says stop, the resume state is
     /// saved mid-epoch and `train` returns false; resumed, the run goes on to the same bytes as one
-    /// never stopped. Returns true when it reached its end.
+    /// never stopped. Returns true when it reached its end: its last epoch or its early stop.
     @discardableResult
     public func train(untilEpoch: Int? = nil, stopWhen shouldStop: () -> Bool = { false },
                       progress: ((TrainingProgress) -> Void)? = nil) throws -> Bool {
         let config = trainer.config
-        while completedEpochs < min(untilEpoch ?? config.epochs, config.epochs) {
+        while completedEpochs < min(untilEpoch ?? config.epochs, config.epochs), earlyStop == nil {
             let epoch = completedEpochs + 1
             while trainer.step < epoch * config.stepsPerEpoch {
                 if shouldStop() {
@@ -118,7 +122,7 @@ public final class TrainingRun {
     /// from the previous state and rewrites the same files with the same bytes.
     private func save(epoch: Int) throws {
         try folder.writeMetrics(metrics)
-        if epoch % trainer.config.saveEvery == 0 || epoch == trainer.config.epochs {
+        if epoch % trainer.config.saveEvery == 0 || epoch == trainer.config.epochs || earlyStop?.epoch == epoch {
             try CheckpointFile.write(trainer, epoch: epoch, to: folder.checkpointPath(epoch: epoch))
         }
         try saveResumeState()

@@ -71,6 +71,7 @@ struct Train: ParsableCommand {
             throw ExitCode(StopSignals.requeueExitStatus)
         }
         if let last = training.metrics.last { print(last.logLine) }
+        if let rise = training.earlyStop { print(rise.report) }
         print("done: \(training.completedEpochs) epochs, checkpoints in \(folder.path)")
     }
 }

@@ -59,5 +59,8 @@ import Testing
         overrides.eta = 1
         overrides.gradientNormClip = 5
         #expect(try OfflineTrainingSetup(task: random, datasetPath: hopperPath, overrides: overrides).config.gradientNormClip == 5)
+        #expect(try OfflineTrainingSetup.configuration(for: random, overrides: overrides).earlyStopping == nil)
+        overrides.earlyStop = true
+        #expect(try OfflineTrainingSetup.configuration(for: random, overrides: overrides).earlyStopping == EarlyStopping(blockEpochs: 50))
     }
 }

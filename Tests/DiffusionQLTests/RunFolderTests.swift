@@ -156,6 +156,33 @@ import Testing
         #expect(folder.checkpointEpochs() == [2])
     }
 
+    /// With the early stop a run trains exactly as without it up to the first block whose mean L_d rose,
+    /// saves that block's checkpoint (off the save interval), and stays stopped when run again or extended.
+    @Test func earlyStopEndsTheRunAtTheFirstRiseOfTheBlockLoss() throws {
+        var config = SmallRun.config()
+        config.epochs = 30
+        config.saveEvery = 4
+        let plain = try TrainingRun(folder: RunFolder(path: SmallRun.temporaryFolder()), config: config, data: SmallRun.data())
+        try plain.train()
+        config.earlyStopping = EarlyStopping(blockEpochs: 3)
+        let rise = try #require(config.earlyStopping?.firstRise(in: plain.metrics))
+        #expect(rise.epoch % 4 != 0 && rise.epoch < 30, "the test needs a stop off the save interval, before the end")
+
+        let folder = RunFolder(path: SmallRun.temporaryFolder())
+        let run = try TrainingRun(folder: folder, config: config, data: SmallRun.data())
+        #expect(try run.train())
+        #expect(run.earlyStop == rise && run.completedEpochs == rise.epoch)
+        #expect(run.metrics == Array(plain.metrics.prefix(rise.epoch)))
+        #expect(folder.checkpointEpochs() == Array(stride(from: 4, to: rise.epoch, by: 4)) + [rise.epoch])
+        #expect(rise.report.contains("after epoch \(rise.epoch)"))
+
+        config.epochs = 60
+        let extended = try TrainingRun(folder: folder, config: config, data: SmallRun.data())
+        #expect(try extended.train())
+        #expect(extended.completedEpochs == rise.epoch && extended.trainer.step == rise.epoch * config.stepsPerEpoch)
+        #expect(try folder.readMetrics() == run.metrics)
+    }
+
     @Test func checkpointLoadsBackIntoEqualNetworks() throws {
         let folder = RunFolder(path: SmallRun.temporaryFolder())
         var config = SmallRun.config()
@@ -287,5 +314,16 @@ import Testing
         #expect(OfflineSelection.choose(losses, topK: 3)?.epoch == 40)
         #expect(OfflineSelection.choose(losses, topK: 4) == nil && OfflineSelection.choose(losses, topK: -1) == nil)
         #expect(OfflineSelection.choose([], topK: 0) == nil)
+    }
+
+    /// Blocks of two epochs average 4.5, 3, 3.5 and 1: the third rose above the second, so the run stops
+    /// after epoch 6. Only complete blocks count, and an equal block does not stop it.
+    @Test func earlyStopIsTheFirstBlockWhoseMeanLossRose() {
+        let rule = EarlyStopping(blockEpochs: 2)
+        let rise = rule.firstRise(in: OfflineSelectionTests.metrics([5, 4, 3, 3, 3.5, 3.5, 1, 1]))
+        #expect(rise == EarlyStopping.Rise(epoch: 6, previousMeanBCLoss: 3, meanBCLoss: 3.5))
+        #expect(rule.firstRise(in: OfflineSelectionTests.metrics([5, 4, 3, 3, 9])) == nil)
+        #expect(rule.firstRise(in: OfflineSelectionTests.metrics([2, 2, 1, 3, 0.5, 0.5])) == nil)
+        #expect(EarlyStopping(blockEpochs: 1).firstRise(in: OfflineSelectionTests.metrics([2, 2, 1, 3]))?.epoch == 4)
     }
 }

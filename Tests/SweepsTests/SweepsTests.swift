@@ -63,6 +63,7 @@ import Testing
         var settings = TrainingOverrides()
         settings.epochs = 3
         settings.eta = 0.5
+        settings.earlyStop = true
         let sweep = try TrainingSweep(tasks: ["hopper-medium-v2", "walker2d-medium-v2"], seeds: [0, 7], settings: settings,
                                       folder: "grid", workingDirectory: workspace.path)
         let written = try sweep.write(resources: Self.resources, executables: workspace.executables)
@@ -74,7 +75,7 @@ import Testing
             #expect(script.contains("#SBATCH \(directive)\n"), "\(directive)")
         }
         #expect(script.contains("  3) run=(\(workspace.path)/bin/train --task walker2d-medium-v2 --run \(workspace.path)/grid/walker2d-medium-v2-seed7 "
-            + "--epochs 3 --seed 7 --eta 0.5) ;;"), "\(script)")
+            + "--epochs 3 --seed 7 --eta 0.5 --early-stop) ;;"), "\(script)")
         #expect(FileManager.default.fileExists(atPath: workspace.path + "/grid/logs"))
     }
 
