@@ -68,15 +68,6 @@ public enum DenseProducts {
             + "but no longer repeats a run never stopped to the bit (keep a run on machines of one kind)"
     }
 
-    /// Whether this build has libxsmm.
-    public static var buildHasLibxsmm: Bool {
-        #if canImport(CXSMM)
-        true
-        #else
-        false
-        #endif
-    }
-
     // What libxsmm does on this machine; false throughout in a build without it.
     #if canImport(CXSMM)
     /// Whether libxsmm writes kernels here. It writes none for a CPU without SSE4.2 (made before about
