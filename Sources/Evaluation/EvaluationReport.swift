@@ -19,14 +19,18 @@ public struct EpisodeResult: Codable, Sendable, Equatable {
     public let unstable: Bool
     /// For a goal-reaching task, whether the episode reached its goal; nil for the others.
     public let success: Bool?
+    /// For a goal-reaching task, the distance in the plane from the robot to its goal when the episode
+    /// ended (where a failed episode left it); nil for the others, and in reports written before it was recorded.
+    public let finalDistance: Double?
 
     enum CodingKeys: String, CodingKey {
         case index, seed, `return`, length, terminated, unstable, success
         case normalizedScore = "normalized_score"
+        case finalDistance = "final_distance"
     }
 
     public init(index: Int, seed: UInt64, return: Double, length: Int, normalizedScore: Double, terminated: Bool,
-                unstable: Bool, success: Bool? = nil) {
+                unstable: Bool, success: Bool? = nil, finalDistance: Double? = nil) {
         self.index = index
         self.seed = seed
         self.return = `return`
@@ -35,6 +39,16 @@ public struct EpisodeResult: Codable, Sendable, Equatable {
         self.terminated = terminated
         self.unstable = unstable
         self.success = success
+        self.finalDistance = finalDistance
+    }
+
+    /// The result of the episode that ended with `ending` on `task`: its success and final distance
+    /// when the task has a goal.
+    public init(index: Int, seed: UInt64, return: Double, length: Int, task: D4RLTask, ending: StepOutcome) {
+        let goal = task.hasGoal ? ending.info.goal : nil
+        self.init(index: index, seed: seed, return: `return`, length: length, normalizedScore: task.normalizedScore(`return`),
+                  terminated: ending.terminated, unstable: ending.info.isUnstable,
+                  success: task.hasGoal ? goal?.reached ?? false : nil, finalDistance: goal?.distance)
     }
 
     /// How the episode ended, as the report's table says it.
@@ -102,19 +116,28 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         return (variance / Double(values.count)).squareRoot()
     }
 
+    /// Every episode's final distance to its goal, when every episode has one (a goal-reaching task's
+    /// report written since it was recorded).
+    private var distances: [Double]? {
+        let distances = episodes.compactMap(\.finalDistance)
+        return distances.isEmpty || distances.count < episodes.count ? nil : distances
+    }
+
     /// The report as a table of episodes followed by the mean normalized score.
     public func table() -> String {
         var lines = ["task \(task), \(checkpoint), seed \(seed)" + (part.map { ", part \($0.shard) of \($0.items.count) episodes" } ?? "")
                         + (arithmetic.map { ", products \($0)" } ?? ""),
-                     "episode   return   length   normalized   end"]
-        for episode in episodes {
+                     "episode   return   length   normalized   " + (distances == nil ? "" : "distance   ") + "end"]
+        for (index, episode) in episodes.enumerated() {
             lines.append(
                 String(episode.index).leftPadded(7) + format(episode.return, 1).leftPadded(9)
-                    + String(episode.length).leftPadded(9) + format(episode.normalizedScore, 2).leftPadded(13) + "   " + episode.ending)
+                    + String(episode.length).leftPadded(9) + format(episode.normalizedScore, 2).leftPadded(13)
+                    + (distances.map { format($0[index], 2).leftPadded(11) } ?? "") + "   " + episode.ending)
         }
         if let successRate {
             let reached = episodes.count { $0.success == true }
-            lines.append("success rate \(format(100 * successRate, 1))% (\(reached) of \(episodes.count) episodes reached the goal)")
+            lines.append("success rate \(format(100 * successRate, 1))% (\(reached) of \(episodes.count) episodes reached the goal)"
+                + (distances.map { ", mean final distance to the goal \(format(Self.mean($0), 2)) m" } ?? ""))
         }
         lines.append("mean normalized score \(format(meanNormalizedScore, 2)) ± \(format(stderrNormalizedScore, 2)) (stderr over \(episodes.count) episodes), mean return \(format(meanReturn, 1))")
         return lines.joined(separator: "\n")

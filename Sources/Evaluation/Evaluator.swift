@@ -123,10 +123,8 @@ public struct Evaluator {
     /// The finished episode at `place`, as the report gives it.
     private func result(of schedule: EpisodeSchedule, at place: Int, seeds: [UInt64]) -> EpisodeResult {
         let index = schedule.episodeAt[place], episodeReturn = schedule.returns[place], ending = schedule.lastOutcome[place]
-        return EpisodeResult(
-            index: index, seed: seeds[index], return: episodeReturn, length: schedule.lengths[place],
-            normalizedScore: task.normalizedScore(episodeReturn), terminated: ending.terminated,
-            unstable: ending.info.isUnstable, success: task.hasGoal ? ending.info.goal?.reached ?? false : nil)
+        return EpisodeResult(index: index, seed: seeds[index], return: episodeReturn, length: schedule.lengths[place],
+                             task: task, ending: ending)
     }
 }
 

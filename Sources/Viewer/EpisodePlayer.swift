@@ -88,10 +88,8 @@ public final class EpisodePlayer {
         episodeReturn += outcome.reward
         guard outcome.terminated || outcome.truncated else { return }
         hasEnded = true
-        finished.append(EpisodeResult(
-            index: episode, seed: Evaluator.episodeSeed(seed, episode: episode), return: episodeReturn, length: step,
-            normalizedScore: task.normalizedScore(episodeReturn), terminated: outcome.terminated,
-            unstable: outcome.info.isUnstable, success: task.hasGoal ? outcome.info.goal?.reached ?? false : nil))
+        finished.append(EpisodeResult(index: episode, seed: Evaluator.episodeSeed(seed, episode: episode), return: episodeReturn,
+                                      length: step, task: task, ending: outcome))
     }
 
     /// Starts the current episode again from its initial state: the replay is the same episode.

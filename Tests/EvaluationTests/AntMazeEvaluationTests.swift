@@ -19,9 +19,12 @@ import Testing
         let report = try Evaluator(task: task, models: models, threads: 2).evaluate(policy, episodes: 3, seed: 0)
         #expect(report.episodes.allSatisfy { $0.success == false && $0.length == 700 && !$0.terminated })
         #expect(report.successRate == 0 && report.meanNormalizedScore == 0)
-        #expect(report.table().contains("success rate 0.0% (0 of 3 episodes reached the goal)"))
+        // Random actions leave the ant near its start, the origin; the goal is about 8 to 9.5 m away.
+        #expect(report.episodes.allSatisfy { (6...11).contains($0.finalDistance ?? 0) }, "\(report.episodes.map(\.finalDistance))")
+        #expect(report.table().contains("success rate 0.0% (0 of 3 episodes reached the goal), mean final distance to the goal"))
         let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
-        #expect(json.contains("\"success_rate\":0") && json.contains("\"success\":false"))
+        #expect(json.contains("\"success_rate\":0") && json.contains("\"success\":false") && json.contains("\"final_distance\":"))
+        #expect(try JSONDecoder().decode(EvaluationReport.self, from: Data(json.utf8)) == report)
     }
 
     /// A v0 maze draws its goal once per environment: each episode gets a fresh copy, so its goal and

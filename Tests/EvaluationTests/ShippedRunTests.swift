@@ -34,6 +34,10 @@ import Testing
             .evaluate(policy, episodes: Self.episodes, seed: record.seed)
 
         #expect(task.name == record.task)
+        if task.hasGoal {
+            #expect(report.episodes.allSatisfy { $0.success == ($0.finalDistance.map { $0 <= 0.5 } ?? false) },
+                    "\(run): an episode's success disagrees with its final distance to the goal")
+        }
         if record.arithmetic == DenseProducts.arithmetic {
             // Row-independent products of the record's arithmetic: its first episodes to the bit.
             #expect(report.episodes == Array(record.episodes.prefix(Self.episodes)),
