@@ -149,7 +149,7 @@ let package = Package(
                                                   "NeuralNet"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "DiffusionQL", "NeuralNet", "Environments", "Datasets"]),
         .testTarget(name: "TerminalProgressTests", dependencies: ["TerminalProgress"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["CommandLineOptions", "NeuralNet", "CleanProcesses"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["CommandLineOptions", "NeuralNet", "Benchmarks", "CleanProcesses"]),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Datasets", "Evaluation", "CleanProcesses"]),
         .testTarget(name: "ViewerTests", dependencies: ["Viewer", "Evaluation", "DiffusionQL", "Environments", "CGLFW", "CPNG"]),
     ]

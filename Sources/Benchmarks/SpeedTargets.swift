@@ -23,16 +23,65 @@ public struct SpeedTargets {
         self.checkpoint = checkpoint
     }
 
-    /// One figure against its target.
+    /// What a figure must be: a share of the same run's sgemm at least this, or the rollout's ratio to
+    /// its floor at most this.
+    public enum Bound: Sendable {
+        case shareAtLeast(Double)
+        case ratioAtMost(Double)
+
+        func admits(_ value: Double) -> Bool {
+            switch self {
+            case let .shareAtLeast(bound): value >= bound
+            case let .ratioAtMost(bound): value <= bound
+            }
+        }
+
+        /// "70%" or "1.25×"; without the unit for the low end of a range.
+        func format(_ value: Double, unit: Bool = true) -> String {
+            switch self {
+            case .shareAtLeast: String(format: "%.0f", 100 * value) + (unit ? "%" : "")
+            case .ratioAtMost: String(format: "%.2f", value) + (unit ? "×" : "")
+            }
+        }
+
+        public var text: String {
+            switch self {
+            case let .shareAtLeast(bound): "≥ " + format(bound) + " of sgemm"
+            case let .ratioAtMost(bound): "≤ " + format(bound) + " the floor"
+            }
+        }
+    }
+
+    /// One figure against its target, over every run: judged by its median, so that one noisy run
+    /// does not decide.
     public struct Verdict: Sendable {
         public let call: String
-        public let measured: String
-        public let target: String
-        public let met: Bool
+        /// The figure of each run, in order.
+        public let readings: [Double]
+        public let bound: Bound
+
+        public init(call: String, readings: [Double], bound: Bound) {
+            self.call = call
+            self.readings = readings
+            self.bound = bound
+        }
+
+        public var median: Double {
+            let sorted = readings.sorted(), middle = sorted.count / 2
+            return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        }
+
+        public var met: Bool { bound.admits(median) }
+
+        /// "70%", or over several runs "70% (67–72%)": the median, then the range.
+        public var measured: String {
+            guard readings.count > 1, let low = readings.min(), let high = readings.max() else { return bound.format(median) }
+            return bound.format(median) + " (" + bound.format(low, unit: false) + "–" + bound.format(high) + ")"
+        }
     }
 
     public struct Outcome {
-        /// The measurements' own reports, then the verdicts as a table.
+        /// The measurements' own reports, run by run, then the verdicts as a table.
         public let text: String
         public let verdicts: [Verdict]
         public var allMet: Bool { verdicts.allSatisfy(\.met) }
@@ -47,9 +96,36 @@ public struct SpeedTargets {
                                               coreType: vectorUnit == "avx512f" ? "SkylakeX" : "Haswell")
     }
 
-    /// Measures every figure (under a minute on two idle cores) and judges each against its target.
-    public func judge() throws -> Outcome {
+    /// Measures every figure `runs` times (each run under a minute on two idle cores) and judges each
+    /// figure's median against its target.
+    public func judge(runs: Int = 1) throws -> Outcome {
         try Self.checkCeiling()
+        var texts: [String] = [], readings: [(call: String, bound: Bound, values: [Double])] = []
+        for run in 1...runs {
+            let (text, figures) = try measure()
+            texts.append(runs == 1 ? text : "run \(run) of \(runs)\n\n" + text)
+            readings = readings.isEmpty
+                ? figures.map { ($0.call, $0.bound, [$0.value]) }
+                : zip(readings, figures).map { ($0.call, $0.bound, $0.values + [$1.value]) }
+        }
+        let verdicts = readings.map { Verdict(call: $0.call, readings: $0.values, bound: $0.bound) }
+        let rows = verdicts.map { verdict in
+            verdict.call.padding(toLength: 34, withPad: " ", startingAt: 0) + verdict.measured.leftPadded(18) + "   "
+                + verdict.bound.text.padding(toLength: 20, withPad: " ", startingAt: 0) + (verdict.met ? "met" : "MISSED")
+        }
+        let header = "call" + String(repeating: " ", count: 30) + (runs == 1 ? "measured" : "median (range)").leftPadded(18)
+            + "   target" + String(repeating: " ", count: 14) + "verdict"
+        let missed = verdicts.filter { !$0.met }.count
+        let over = runs == 1 ? "" : " (medians of \(runs) runs)"
+        let summary = missed == 0
+            ? "every target met on this \(CPU.current)\(over)"
+            : "\(missed) of \(verdicts.count) targets missed on this \(CPU.current)\(over)"
+        return Outcome(text: (texts + [([header] + rows).joined(separator: "\n"), summary]).joined(separator: "\n\n"),
+                       verdicts: verdicts)
+    }
+
+    /// One run of every measurement: their reports, and each figure with its bound.
+    private func measure() throws -> (text: String, figures: [(call: String, value: Double, bound: Bound)]) {
         let training = try TrainingBenchmark.measure(threads: threads) {
             try TrainingBenchmark(repeats: TrainingBenchmark.stepRepeats).trainSteps(threads: threads)
         }
@@ -58,30 +134,14 @@ public struct SpeedTargets {
             return try [1, 10].map { try benchmark.act(states: $0, threads: threads) }
         }
         let rollout = try RolloutBenchmark(checkpoint: checkpoint, episodes: 10, models: models, threads: threads).measure()
-        let verdicts = Self.shares(training, atLeast: Self.trainingShare) + Self.shares(acting, atLeast: Self.actingShare) + [
-            Verdict(call: "rollout \(checkpoint), strictest reading", measured: String(format: "%.2f× the floor", rollout.strictestRatio),
-                    target: "≤ \(RolloutBenchmark.targetRatio)×", met: rollout.strictestRatio <= RolloutBenchmark.targetRatio),
-        ]
-        let rows = verdicts.map { verdict in
-            let call = verdict.call.padding(toLength: 34, withPad: " ", startingAt: 0)
-            let target = verdict.target.padding(toLength: 16, withPad: " ", startingAt: 0)
-            return call + verdict.measured.leftPadded(16) + "   " + target + (verdict.met ? "met" : "MISSED")
-        }
-        let table = (["call                                      measured   target          verdict"] + rows).joined(separator: "\n")
-        let missed = verdicts.filter { !$0.met }.count
-        let summary = missed == 0
-            ? "every target met on this \(CPU.current)"
-            : "\(missed) of \(verdicts.count) targets missed on this \(CPU.current)"
-        let text = [training.table, acting.table, rollout.text, table, summary].joined(separator: "\n\n")
-        return Outcome(text: text, verdicts: verdicts)
+        let figures = Self.shares(training, atLeast: Self.trainingShare) + Self.shares(acting, atLeast: Self.actingShare)
+            + [("rollout \(checkpoint), strictest reading", rollout.strictestRatio, Bound.ratioAtMost(RolloutBenchmark.targetRatio))]
+        return ([training.table, acting.table, rollout.text].joined(separator: "\n\n"), figures)
     }
 
-    private static func shares(_ measured: TrainingBenchmark.Measured, atLeast target: Double) -> [Verdict] {
-        measured.figures.map { figure in
-            let share = figure.gflops / measured.sgemm
-            return Verdict(call: figure.name, measured: String(format: "%.0f%% of sgemm", 100 * share),
-                           target: String(format: "≥ %.0f%%", 100 * target), met: share >= target)
-        }
+    private static func shares(_ measured: TrainingBenchmark.Measured, atLeast target: Double)
+        -> [(call: String, value: Double, bound: Bound)] {
+        measured.figures.map { ($0.name, $0.gflops / measured.sgemm, Bound.shareAtLeast(target)) }
     }
 
     /// Vector widths in order: 2 for AVX-512, 1 for AVX2, 0 below.

@@ -1,3 +1,4 @@
+import Benchmarks
 import CommandLineOptions
 import Foundation
 import NeuralNet
@@ -109,6 +110,17 @@ import Testing
         let outcome = try Self.run(["bench", "targets", "--vector-unit", "avx2"], environment: ["OPENBLAS_CORETYPE": "Prescott"])
         #expect(outcome.status == 1 && outcome.errors.contains("OpenBLAS picked its Prescott kernel, which does not use avx2")
                     && outcome.errors.contains("OPENBLAS_CORETYPE=Haswell") && outcome.output.isEmpty, "\(outcome)")
+    }
+
+    /// Over several runs a figure is judged by its median, so one noisy run neither passes nor fails it.
+    @Test func speedTargetsJudgeTheMedianOfTheirRuns() {
+        let step = SpeedTargets.Verdict(call: "train step", readings: [0.72, 0.64, 0.71], bound: .shareAtLeast(0.70))
+        #expect(step.median == 0.71 && step.met)
+        #expect(step.measured == "71% (64–72%)", "\(step.measured)")
+        let act = SpeedTargets.Verdict(call: "act", readings: [0.66, 0.52, 0.58, 0.61], bound: .shareAtLeast(0.60))
+        #expect(abs(act.median - 0.595) < 1e-12 && !act.met)
+        let rollout = SpeedTargets.Verdict(call: "rollout", readings: [1.61], bound: .ratioAtMost(1.5))
+        #expect(!rollout.met && rollout.measured == "1.61×" && rollout.bound.text == "≤ 1.50× the floor")
     }
 
     /// Slurm's warning signals at random moments: `train` saves its state and exits with 75 (requeue);
