@@ -123,6 +123,9 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         return distances.isEmpty || distances.count < episodes.count ? nil : distances
     }
 
+    /// The mean of the episodes' final distances to their goals, where every episode has one.
+    public var meanFinalDistance: Double? { distances.map(Self.mean) }
+
     /// The report as a table of episodes followed by the mean normalized score.
     public func table() -> String {
         var lines = ["task \(task), \(checkpoint), seed \(seed)" + (part.map { ", part \($0.shard) of \($0.items.count) episodes" } ?? "")
@@ -137,7 +140,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         if let successRate {
             let reached = episodes.count { $0.success == true }
             lines.append("success rate \(format(100 * successRate, 1))% (\(reached) of \(episodes.count) episodes reached the goal)"
-                + (distances.map { ", mean final distance to the goal \(format(Self.mean($0), 2)) m" } ?? ""))
+                + (meanFinalDistance.map { ", mean final distance to the goal \(format($0, 2)) m" } ?? ""))
         }
         lines.append("mean normalized score \(format(meanNormalizedScore, 2)) ± \(format(stderrNormalizedScore, 2)) (stderr over \(episodes.count) episodes), mean return \(format(meanReturn, 1))")
         return lines.joined(separator: "\n")

@@ -148,10 +148,16 @@ public struct RunSelection: Codable, Sendable, Equatable {
         score(ofEpoch: mode == .offline ? offlineEpoch : onlineEpoch)?.report.meanNormalizedScore
     }
 
+    /// Whether the table gives each checkpoint's mean final distance to the goal: a goal-reaching task's
+    /// checkpoints, all evaluated since distances were recorded.
+    private var showsDistances: Bool {
+        !checkpoints.isEmpty && checkpoints.allSatisfy { $0.report.meanFinalDistance != nil }
+    }
+
     public func table() -> String {
         var lines = ["task \(task), run \(run), \(checkpoints.first?.report.episodes.count ?? 0) episodes per checkpoint"
                         + (part.map { ", part \($0.shard) of \($0.items.count) checkpoints" } ?? ""),
-                     "epoch   normalized score      mean L_d"]
+                     "epoch   normalized score      mean L_d" + (showsDistances ? "   final distance" : "")]
         for score in checkpoints {
             var marks: [String] = []
             if score.epoch == onlineEpoch { marks.append("best (online)") }
@@ -159,6 +165,7 @@ public struct RunSelection: Codable, Sendable, Equatable {
             lines.append(String(score.epoch).leftPadded(5)
                 + (format(score.report.meanNormalizedScore, 2) + " ± " + format(score.report.stderrNormalizedScore, 2)).leftPadded(19)
                 + (score.meanBCLoss.map { format($0, 4) } ?? "-").leftPadded(14)
+                + (showsDistances ? (format(score.report.meanFinalDistance ?? .nan, 2) + " m").leftPadded(17) : "")
                 + (marks.isEmpty ? "" : "   " + marks.joined(separator: ", ")))
         }
         if mode == .both, let online = score(ofEpoch: onlineEpoch), let offline = score(ofEpoch: offlineEpoch) {

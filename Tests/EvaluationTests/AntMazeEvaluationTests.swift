@@ -65,6 +65,19 @@ import Testing
         #expect(medium.environment == .antmazeMedium)
     }
 
+    /// Selection over a maze run's checkpoints gives each one's mean final distance to the goal.
+    @Test func selectionTellsHowCloseEachCheckpointGot() throws {
+        let folder = try tinyRun(task: "antmaze-umaze-v0", stateDimension: 29, actionDimension: 8, epochs: 2, seed: 2)
+        let selection = try RunSelection.run(folder, mode: .online, topK: nil, taskOverride: nil, episodes: 2, seed: 1,
+                                             rule: .softmax, models: models, threads: 2)
+        let lines = selection.table().split(separator: "\n")
+        #expect(lines[1].hasSuffix("final distance"))
+        for (line, score) in zip(lines.dropFirst(2), selection.checkpoints) {
+            let distance = try #require(score.report.meanFinalDistance)
+            #expect(line.contains(String(format: "%.2f m", distance)), "\(line)")
+        }
+    }
+
     @Test func checkpointsOfOtherDimensionsAreRefusedOnEitherSide() throws {
         let ant = try tinyRun(task: "antmaze-umaze-v0", stateDimension: 29, actionDimension: 8, epochs: 1, seed: 2)
         let hopper = try tinyRun(task: "hopper-medium-v2", stateDimension: 11, actionDimension: 3, epochs: 1, seed: 2)

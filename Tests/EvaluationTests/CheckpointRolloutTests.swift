@@ -108,6 +108,7 @@ import Testing
         #expect(both.offlineEpoch == OfflineSelection.choose(losses, topK: 0)?.epoch)
         #expect(both.checkpoints.allSatisfy { $0.meanBCLoss != nil })
         #expect(both.table().contains("best (online)") && both.table().contains("offline choice (top_k 0)"))
+        #expect(!both.table().contains("final distance"))
 
         let offline = try RunSelection.run(folder, mode: .offline, topK: 0, taskOverride: nil, episodes: 2, seed: 1,
                                            rule: .softmax, models: models, threads: 1)
