@@ -75,11 +75,12 @@ public final class TrainingRun {
     /// it has not (or without an early stop).
     public var earlyStop: EarlyStopping.Rise? { trainer.config.earlyStopping?.firstRise(in: metrics) }
 
-    /// Trains until `config.epochs` (or an earlier `untilEpoch`, or the early stop's block). A non-finite loss stops it with an
-    /// error naming the step and the last saved checkpoint, which is left as it was. `stopWhen` is
-    /// asked before every gradient step (a signal's flag): when it says stop, the resume state is
-    /// saved mid-epoch and `train` returns false; resumed, the run goes on to the same bytes as one
-    /// never stopped. Returns true when it reached its end: its last epoch or its early stop.
+    /// Trains until `config.epochs` (or an earlier `untilEpoch`, or the early stop's block). A
+    /// non-finite loss stops it with an error naming the step and the last saved checkpoint, which is
+    /// left as it was. `stopWhen` is asked before every gradient step (a signal's flag): when it says
+    /// stop, the resume state is saved mid-epoch and `train` returns false; resumed, the run goes on to
+    /// the same bytes as one never stopped. Returns true when it reached its end: its last epoch or its
+    /// early stop.
     @discardableResult
     public func train(untilEpoch: Int? = nil, stopWhen shouldStop: () -> Bool = { false },
                       progress: ((TrainingProgress) -> Void)? = nil) throws -> Bool {

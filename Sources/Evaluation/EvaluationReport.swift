@@ -128,6 +128,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
 
     /// The report as a table of episodes followed by the mean normalized score.
     public func table() -> String {
+        let distances = distances
         var lines = ["task \(task), \(checkpoint), seed \(seed)" + (part.map { ", part \($0.shard) of \($0.items.count) episodes" } ?? "")
                         + (arithmetic.map { ", products \($0)" } ?? ""),
                      "episode   return   length   normalized   " + (distances == nil ? "" : "distance   ") + "end"]
@@ -140,7 +141,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         if let successRate {
             let reached = episodes.count { $0.success == true }
             lines.append("success rate \(format(100 * successRate, 1))% (\(reached) of \(episodes.count) episodes reached the goal)"
-                + (meanFinalDistance.map { ", mean final distance to the goal \(format($0, 2)) m" } ?? ""))
+                + (distances.map { ", mean final distance to the goal \(format(Self.mean($0), 2)) m" } ?? ""))
         }
         lines.append("mean normalized score \(format(meanNormalizedScore, 2)) ± \(format(stderrNormalizedScore, 2)) (stderr over \(episodes.count) episodes), mean return \(format(meanReturn, 1))")
         return lines.joined(separator: "\n")
