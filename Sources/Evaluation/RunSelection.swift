@@ -7,6 +7,8 @@ public enum SelectionError: Error, Equatable, CustomStringConvertible {
     /// Offline selection asked for a rank the run's checkpoints do not reach.
     case noSuchRank(run: String, topK: Int, fromPreset: Bool, ranked: Int)
     case emptyShard(run: String, shard: Shard, checkpoints: Int)
+    /// `--every` left none of the run's checkpoints.
+    case noneAtInterval(run: String, every: Int, epochs: [Int])
 
     public var description: String {
         switch self {
@@ -15,6 +17,9 @@ public enum SelectionError: Error, Equatable, CustomStringConvertible {
                 + "\(ranked) ranked checkpoint\(ranked == 1 ? "" : "s") (top_k 0 to \(ranked - 1)); give --top-k in that range"
         case let .emptyShard(run, shard, checkpoints):
             "\(run): shard \(shard) of \(checkpoints) checkpoints holds none; use at most \(checkpoints) shards"
+        case let .noneAtInterval(run, every, epochs):
+            "\(run): none of its checkpoints (epochs \(epochs.map(String.init).joined(separator: ", "))) is at a multiple of "
+                + "\(every) epochs; give another --every"
         }
     }
 }
@@ -51,13 +56,14 @@ public struct RunSelection: Codable, Sendable, Equatable {
 
     /// Evaluates the checkpoints `mode` needs, each on the same seeds; `episodes` defaults to the task's
     /// protocol (100 for AntMaze, 10 for locomotion). With a shard, only that part's block of the
-    /// checkpoints (online and both), each evaluated whole.
+    /// checkpoints (online and both), each evaluated whole. With `every`, only the checkpoints at its
+    /// multiples (`selectable(_:every:)`).
     public static func run(
-        _ folder: RunFolder, mode: Mode, topK: Int?, taskOverride: String?, episodes: Int?, seed: UInt64,
+        _ folder: RunFolder, mode: Mode, topK: Int?, every: Int? = nil, taskOverride: String?, episodes: Int?, seed: UInt64,
         rule: ActionSelector.Rule, models: ModelDirectory, threads: Int, shard: Shard? = nil,
         progress: (_ epoch: Int, EvaluationProgress) -> Void = { _, _ in }
     ) throws -> RunSelection {
-        let plan = try Plan(folder, mode: mode, topK: topK)
+        let plan = try Plan(folder, mode: mode, topK: topK, every: every)
         let part = shard.map { PartOfWhole(shard: $0, items: plan.epochs) }
         let evaluated = part.map { Array($0.mine) } ?? plan.epochs
         if let shard, evaluated.isEmpty { throw SelectionError.emptyShard(run: folder.path, shard: shard, checkpoints: plan.epochs.count) }
@@ -85,12 +91,11 @@ public struct RunSelection: Codable, Sendable, Equatable {
         public let rank: Int
         let losses: [CheckpointLoss]
 
-        /// Throws where `mode` cannot select over the run: no checkpoints, or none ranked at `topK`
-        /// (the run's preset when nil) for offline and both.
-        public init(_ folder: RunFolder, mode: Mode, topK: Int?) throws {
+        /// Throws where `mode` cannot select over the run: no checkpoints (at `every`'s multiples), or
+        /// none ranked at `topK` (the run's preset when nil) for offline and both.
+        public init(_ folder: RunFolder, mode: Mode, topK: Int?, every: Int? = nil) throws {
             let config = try folder.readConfig()
-            let epochs = folder.checkpointEpochs()
-            guard !epochs.isEmpty else { throw CheckpointLocationError.noCheckpoints(path: folder.path) }
+            let epochs = try RunSelection.selectable(folder, every: every)
             losses = OfflineSelection.checkpointLosses(metrics: try folder.readMetrics(), checkpointEpochs: epochs)
             rank = topK ?? config.topK
             offlineEpoch = OfflineSelection.choose(losses, topK: rank)?.epoch
@@ -102,6 +107,18 @@ public struct RunSelection: Codable, Sendable, Equatable {
             }
             self.epochs = mode == .offline ? [offlineEpoch!] : epochs
         }
+    }
+
+    /// The run's checkpoint epochs a selection chooses among: all of them, or with `every` those at its
+    /// multiples, as the reference evaluates every 50 epochs of a run that saved more often. Offline
+    /// selection's blocks of L_d then run between these checkpoints.
+    public static func selectable(_ folder: RunFolder, every: Int?) throws -> [Int] {
+        let all = folder.checkpointEpochs()
+        guard !all.isEmpty else { throw CheckpointLocationError.noCheckpoints(path: folder.path) }
+        guard let every else { return all }
+        let kept = all.filter { $0 % every == 0 }
+        guard !kept.isEmpty else { throw SelectionError.noneAtInterval(run: folder.path, every: every, epochs: all) }
+        return kept
     }
 
     init(mode: Mode, task: String, run: String, topK: Int, checkpoints: [CheckpointScore], offlineEpoch: Int?,

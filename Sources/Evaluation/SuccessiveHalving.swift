@@ -43,13 +43,13 @@ public struct SuccessiveHalving: Codable, Sendable, Equatable {
         case episodesOfFullEvaluation = "episodes_of_full_evaluation"
     }
 
-    /// Runs the selection over `folder`'s checkpoints; `episodes` (N) defaults to the task's protocol.
+    /// Runs the selection over `folder`'s checkpoints (with `every`, those at its multiples); `episodes`
+    /// (N) defaults to the task's protocol.
     public static func run(
-        _ folder: RunFolder, taskOverride: String?, episodes: Int?, seed: UInt64, rule: ActionSelector.Rule,
+        _ folder: RunFolder, every: Int? = nil, taskOverride: String?, episodes: Int?, seed: UInt64, rule: ActionSelector.Rule,
         models: ModelDirectory, threads: Int, progress: (_ epoch: Int, EvaluationProgress) -> Void = { _, _ in }
     ) throws -> SuccessiveHalving {
-        let epochs = folder.checkpointEpochs()
-        guard !epochs.isEmpty else { throw CheckpointLocationError.noCheckpoints(path: folder.path) }
+        let epochs = try RunSelection.selectable(folder, every: every)
         var policies: [Int: (CheckpointPolicy, D4RLTask)] = [:]
         for epoch in epochs {
             policies[epoch] = try CheckpointPolicy.load(try CheckpointLocation(folder.path, epoch: epoch), taskOverride: taskOverride, rule: rule)

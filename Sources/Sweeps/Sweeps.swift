@@ -105,7 +105,7 @@ public struct EvaluationSweep: Sendable {
     /// Every checkpoint is loaded and checked now (as `rollout` would), so that a bad one fails here and
     /// not in the queue; `episodes` defaults to each checkpoint task's protocol. With `select` (online or
     /// both), each argument is a run whose checkpoints are selected over, as `rollout --select` does.
-    public init(checkpoints arguments: [String], select: RunSelection.Mode? = nil, topK: Int? = nil, shards: Int,
+    public init(checkpoints arguments: [String], select: RunSelection.Mode? = nil, topK: Int? = nil, every: Int? = nil, shards: Int,
                 episodes: Int?, seed: UInt64, task: String?, deterministic: Bool, folder: String) throws {
         try requireGrid(arguments, option: "--ckpt")
         guard shards >= 1 else { throw SweepError.badOption("--shards must be at least 1 (got \(shards))") }
@@ -113,10 +113,11 @@ public struct EvaluationSweep: Sendable {
             throw SweepError.badOption("--select offline evaluates one checkpoint of each run, which needs no array: run rollout --select offline")
         }
         if select == nil && topK != nil { throw SweepError.badOption("--top-k belongs to --select both") }
+        if select == nil && every != nil { throw SweepError.badOption("--every belongs to --select") }
         var targets: [Target] = []
         for argument in arguments {
             let target = try select.map { mode in
-                try Self.selection(of: argument, mode: mode, topK: topK, episodes: episodes, task: task, deterministic: deterministic)
+                try Self.selection(of: argument, mode: mode, topK: topK, every: every, episodes: episodes, task: task, deterministic: deterministic)
             } ?? Self.evaluation(of: argument, episodes: episodes, task: task, deterministic: deterministic)
             if let same = targets.first(where: { $0.path == target.path || $0.label == target.label }) {
                 throw SweepError.badOption("--ckpt \(argument) is \(target.path), which is already in the sweep as \(same.path) (\(same.label))")
@@ -143,12 +144,12 @@ public struct EvaluationSweep: Sendable {
                       items: count, arguments: ["--ckpt", path, "--episodes", String(count)])
     }
 
-    private static func selection(of argument: String, mode: RunSelection.Mode, topK: Int?, episodes: Int?, task: String?,
-                                  deterministic: Bool) throws -> Target {
+    private static func selection(of argument: String, mode: RunSelection.Mode, topK: Int?, every: Int?, episodes: Int?,
+                                  task: String?, deterministic: Bool) throws -> Target {
         guard let run = try CheckpointLocation(argument).run else {
             throw SweepError.badOption("--select needs runs, and \(argument) is a single checkpoint file")
         }
-        let plan = try RunSelection.Plan(run, mode: mode, topK: topK)
+        let plan = try RunSelection.Plan(run, mode: mode, topK: topK, every: every)
         for epoch in plan.epochs {
             _ = try CheckpointPolicy.load(try CheckpointLocation(run.path, epoch: epoch), taskOverride: task,
                                           rule: deterministic ? .argmax : .softmax)
@@ -156,6 +157,7 @@ public struct EvaluationSweep: Sendable {
         let path = absolute(run.path)
         return Target(path: path, label: URL(fileURLWithPath: path).lastPathComponent, items: plan.epochs.count,
                       arguments: ["--ckpt", path, "--select", mode.rawValue] + (topK.map { ["--top-k", String($0)] } ?? [])
+                          + (every.map { ["--every", String($0)] } ?? [])
                           + (episodes.map { ["--episodes", String($0)] } ?? []))
     }
 

@@ -50,6 +50,9 @@ struct Rollout: ParsableCommand {
     @Option(parsing: .unconditional, help: "Rank of offline selection, 0 = lowest mean L_d (default: the task preset's top_k).")
     var topK: Int?
 
+    @Option(parsing: .unconditional, help: "Select among the checkpoints at multiples of K epochs only, e.g. 50, the reference's evaluation interval, in a run saved every 25 (default: every checkpoint).")
+    var every: Int?
+
     @Option(parsing: .unconditional, help: "Exit with a failure when the mean normalized score (of the selected checkpoint) is below this.")
     var minScore: Double?
 
@@ -100,6 +103,7 @@ struct Rollout: ParsableCommand {
     func checkOptions() throws {
         try OptionCheck.atLeast(1, ("--episodes", episodes), ("--fps", fps), ("--max-frames", maxFrames))
         try OptionCheck.atLeast(0, ("--epoch", epoch), ("--top-k", topK))
+        try OptionCheck.atLeast(1, ("--every", every))
         try threads.check()
         if let minScore, minScore.isNaN { throw ValidationError("--min-score must be a number (got nan)") }
         if !merge.isEmpty {
@@ -119,6 +123,7 @@ struct Rollout: ParsableCommand {
         if policy != nil && task == nil { throw ValidationError("--policy needs --task") }
         if select != nil && epoch != nil { throw ValidationError("--select chooses the epoch; leave out --epoch") }
         if select == nil && topK != nil { throw ValidationError("--top-k belongs to --select offline or both") }
+        if select == nil && every != nil { throw ValidationError("--every belongs to --select") }
         if budget == .successiveHalving && select != .online {
             throw ValidationError("--budget successive-halving is a way of online selection; give --select online")
         }
@@ -222,7 +227,7 @@ struct Rollout: ParsableCommand {
         guard let folder = location.run else { throw ValidationError("--select needs a run, not the single file \(run)") }
         let progress = ProgressLine()
         let selection = try RunSelection.run(
-            folder, mode: mode, topK: topK, taskOverride: task, episodes: episodes, seed: seed,
+            folder, mode: mode, topK: topK, every: every, taskOverride: task, episodes: episodes, seed: seed,
             rule: deterministic ? .argmax : .softmax, models: models, threads: threads.count,
             shard: shard) { epoch, state in
             progress.update("epoch \(epoch) · " + state.line(elapsedSeconds: progress.elapsedSeconds))
@@ -235,7 +240,7 @@ struct Rollout: ParsableCommand {
         guard let folder = try CheckpointLocation(run).run else { throw ValidationError("--select needs a run, not the single file \(run)") }
         let progress = ProgressLine()
         let selection = try SuccessiveHalving.run(
-            folder, taskOverride: task, episodes: episodes, seed: seed, rule: deterministic ? .argmax : .softmax, models: models,
+            folder, every: every, taskOverride: task, episodes: episodes, seed: seed, rule: deterministic ? .argmax : .softmax, models: models,
             threads: threads.count) { epoch, state in
             progress.update("epoch \(epoch) · " + state.line(elapsedSeconds: progress.elapsedSeconds))
         }

@@ -109,6 +109,9 @@ struct ShardedEvaluation: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --select both: rank of offline selection, 0 = lowest mean L_d (default: the task preset's top_k).")
     var topK: Int?
 
+    @Option(parsing: .unconditional, help: "With --select: the checkpoints at multiples of K epochs only, as rollout's --every.")
+    var every: Int?
+
     @Option(parsing: .unconditional, help: "Shards of each checkpoint's episodes, or with --select of each run's checkpoints.")
     var shards: Int
 
@@ -130,11 +133,11 @@ struct ShardedEvaluation: ParsableCommand {
     @OptionGroup var slurm: SlurmOptions
 
     func run() throws {
-        try OptionCheck.atLeast(1, ("--shards", shards), ("--episodes", episodes))
+        try OptionCheck.atLeast(1, ("--shards", shards), ("--episodes", episodes), ("--every", every))
         try OptionCheck.atLeast(0, ("--top-k", topK))
         let resources = try slurm.resources()
         let sweep = try usage {
-            try EvaluationSweep(checkpoints: ckpt, select: select, topK: topK, shards: shards, episodes: episodes, seed: seed,
+            try EvaluationSweep(checkpoints: ckpt, select: select, topK: topK, every: every, shards: shards, episodes: episodes, seed: seed,
                                 task: task, deterministic: deterministic, folder: folder)
         }
         let written = try usage { try sweep.write(resources: resources, executables: .besideThisOne) }

@@ -115,4 +115,21 @@ import Testing
         #expect(offline.checkpoints == [both.score(ofEpoch: both.offlineEpoch)!])
         #expect(offline.selectedScore == both.score(ofEpoch: both.offlineEpoch)!.report.meanNormalizedScore)
     }
+
+    /// `every` keeps the checkpoints at its multiples: each evaluated as in the full selection, with the
+    /// L_d block running from the previous kept checkpoint.
+    @Test func selectionAtAnIntervalKeepsItsMultiplesAndWidensTheBlocks() throws {
+        let all = try RunSelection.run(folder, mode: .both, topK: 0, taskOverride: nil, episodes: 2, seed: 1,
+                                       rule: .softmax, models: models, threads: 2)
+        let even = try RunSelection.run(folder, mode: .both, topK: 0, every: 2, taskOverride: nil, episodes: 2, seed: 1,
+                                        rule: .softmax, models: models, threads: 2)
+        #expect(even.checkpoints.map(\.epoch) == [2] && even.onlineEpoch == 2 && even.offlineEpoch == 2)
+        #expect(even.checkpoints[0].report == all.score(ofEpoch: 2)?.report)
+        let metrics = try folder.readMetrics()
+        #expect(even.checkpoints[0].meanBCLoss == (metrics[0].bcLoss + metrics[1].bcLoss) / 2)
+        #expect(throws: SelectionError.noneAtInterval(run: folder.path, every: 3, epochs: [1, 2])) {
+            try RunSelection.run(folder, mode: .online, topK: nil, every: 3, taskOverride: nil, episodes: 2, seed: 1,
+                                 rule: .softmax, models: models, threads: 2)
+        }
+    }
 }

@@ -183,6 +183,13 @@ import Testing
         let merge = try String(contentsOfFile: folder + "/merge.sbatch", encoding: .utf8)
         #expect(merge.contains("\n\(workspace.path)/bin/rollout --merge \(folder)/parts/run7.part-1-of-2.json "
             + "\(folder)/parts/run7.part-2-of-2.json --json \(folder)/run7.json\n"), "\(merge)")
+
+        let every100 = try EvaluationSweep(checkpoints: ["run7"], select: .online, every: 100, shards: 2, episodes: 3, seed: 0,
+                                           task: nil, deterministic: false, folder: workspace.path + "/every100")
+        #expect(every100.targets[0].items == 2)
+        _ = try every100.write(resources: Self.resources, executables: workspace.executables)
+        let everyArray = try String(contentsOfFile: workspace.path + "/every100/evaluate.sbatch", encoding: .utf8)
+        #expect(everyArray.contains("--select online --every 100 --episodes 3 --seed 0"), "\(everyArray)")
     }
 
     @Test func badEvaluationsAreRefusedWithWhatIsWrong() throws {
@@ -215,6 +222,10 @@ import Testing
         #expect(selectionRefusal(.online, [file]) == "--select needs runs, and \(file) is a single checkpoint file")
         #expect(selectionRefusal(.offline, ["run7"]).hasPrefix("--select offline evaluates one checkpoint of each run"))
         #expect(selectionRefusal(.both, ["run7"], topK: 9).contains("offline selection's top_k is 9"))
+        #expect(throws: SweepError.badOption("--every belongs to --select")) {
+            try EvaluationSweep(checkpoints: ["run7"], every: 50, shards: 1, episodes: nil, seed: 0, task: nil, deterministic: false,
+                                folder: "/tmp/never")
+        }
         #expect(throws: SweepError.badOption("--top-k belongs to --select both")) {
             try EvaluationSweep(checkpoints: ["run7"], topK: 1, shards: 1, episodes: nil, seed: 0, task: nil, deterministic: false,
                                 folder: "/tmp/never")
