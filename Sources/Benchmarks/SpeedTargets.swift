@@ -100,15 +100,12 @@ public struct SpeedTargets {
     /// figure's median against its target.
     public func judge(runs: Int = 1) throws -> Outcome {
         try Self.checkCeiling()
-        var texts: [String] = [], readings: [(call: String, bound: Bound, values: [Double])] = []
-        for run in 1...runs {
-            let (text, figures) = try measure()
-            texts.append(runs == 1 ? text : "run \(run) of \(runs)\n\n" + text)
-            readings = readings.isEmpty
-                ? figures.map { ($0.call, $0.bound, [$0.value]) }
-                : zip(readings, figures).map { ($0.call, $0.bound, $0.values + [$1.value]) }
+        let measured = try (1...runs).map { _ in try measure() }
+        let texts = measured.enumerated().map { run, one in runs == 1 ? one.text : "run \(run + 1) of \(runs)\n\n" + one.text }
+        let verdicts = measured[0].figures.indices.map { index in
+            let figure = measured[0].figures[index]
+            return Verdict(call: figure.call, readings: measured.map { $0.figures[index].value }, bound: figure.bound)
         }
-        let verdicts = readings.map { Verdict(call: $0.call, readings: $0.values, bound: $0.bound) }
         let rows = verdicts.map { verdict in
             verdict.call.padding(toLength: 34, withPad: " ", startingAt: 0) + verdict.measured.leftPadded(18) + "   "
                 + verdict.bound.text.padding(toLength: 20, withPad: " ", startingAt: 0) + (verdict.met ? "met" : "MISSED")

@@ -165,13 +165,10 @@ public struct RunSelection: Codable, Sendable, Equatable {
         score(ofEpoch: mode == .offline ? offlineEpoch : onlineEpoch)?.report.meanNormalizedScore
     }
 
-    /// Whether the table gives each checkpoint's mean final distance to the goal: a goal-reaching task's
-    /// checkpoints, all evaluated since distances were recorded.
-    private var showsDistances: Bool {
-        !checkpoints.isEmpty && checkpoints.allSatisfy { $0.report.meanFinalDistance != nil }
-    }
-
     public func table() -> String {
+        // A goal-reaching task's checkpoints, all evaluated since distances were recorded, get a column of
+        // their mean final distance to the goal.
+        let showsDistances = !checkpoints.isEmpty && checkpoints.allSatisfy { $0.report.meanFinalDistance != nil }
         var lines = ["task \(task), run \(run), \(checkpoints.first?.report.episodes.count ?? 0) episodes per checkpoint"
                         + (part.map { ", part \($0.shard) of \($0.items.count) checkpoints" } ?? ""),
                      "epoch   normalized score      mean L_d" + (showsDistances ? "   final distance" : "")]

@@ -17,8 +17,9 @@ struct Targets: ParsableCommand {
         abstract: "The speed targets judged on this CPU: train steps ≥ 70% of the same run's sgemm, acting ≥ 60%, run7's rollout ≤ 1.5× its floor.",
         discussion: """
             Runs bench train, act and rollout on all cores (under a minute on two idle ones) and exits 1 when a \
-            target is missed; with --runs N, N times, judging each figure's median. Where OpenBLAS's kernel does not use the vector unit the networks use (a CPU \
-            newer than OpenBLAS gets SSE3), it stops at once and names the OPENBLAS_CORETYPE to set.
+            target is missed; with --runs N, N times, judging each figure's median. Where OpenBLAS's kernel \
+            does not use the vector unit the networks use (a CPU newer than OpenBLAS gets SSE3), it stops at \
+            once and names the OPENBLAS_CORETYPE to set.
             """)
 
     @Option(parsing: .unconditional, help: "Measure everything this many times and judge each figure's median.")

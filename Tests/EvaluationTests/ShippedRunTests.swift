@@ -54,10 +54,8 @@ import Testing
             return
         }
         // Locomotion: the record's mean within three standard errors of a three-episode mean, judged by
-        // the record's own spread.
-        let scores = record.episodes.map(\.normalizedScore)
-        let spread = (scores.map { ($0 - record.meanNormalizedScore) * ($0 - record.meanNormalizedScore) }
-            .reduce(0, +) / Double(scores.count - 1)).squareRoot()
+        // the record's own spread (its standard deviation, from its standard error).
+        let spread = record.stderrNormalizedScore * Double(record.episodes.count).squareRoot()
         let margin = max(3 * spread / Double(Self.episodes).squareRoot(), 3)
         #expect(abs(report.meanNormalizedScore - record.meanNormalizedScore) <= margin,
                 "\(run) scored \(report.meanNormalizedScore) over \(Self.episodes) episodes; its record says \(record.meanNormalizedScore) ± \(margin)")
